@@ -1,0 +1,42 @@
+# replsim: the two commands a newcomer needs are `make demo` and `make test`.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: all bootstrap configure build demo test soak bench format clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+configure: bootstrap
+	@if [ ! -f $(BUILD_DIR)/build.ninja ]; then cmake --preset release; fi
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The standard scenario with a fixed seed: summary on stdout, HTML report in build/reports/demo.
+demo: build
+	@if [ -x $(BUILD_DIR)/bin/replsim ]; then \
+	  $(BUILD_DIR)/bin/replsim run scenarios/multi_dc.textproto --seed 1 --report $(BUILD_DIR)/reports/demo; \
+	else \
+	  echo "demo: the scenario runner (build/bin/replsim) is not built yet; the foundation tests are:"; \
+	  ctest --test-dir $(BUILD_DIR) -L unit --output-on-failure -j $(JOBS); \
+	fi
+
+# Every unit and property test (the slow ones run in `make soak`).
+test: build
+	ctest --test-dir $(BUILD_DIR) -L 'unit|property' --output-on-failure -j $(JOBS)
+
+# Longer runs: slow tests and 20x the property cases.
+soak: build
+	REPLSIM_SOAK=1 RC_PARAMS="max_success=2000" ctest --test-dir $(BUILD_DIR) -L 'unit|property|slow' --output-on-failure -j $(JOBS)
+
+bench: build
+	@scripts/run_benches $(BUILD_DIR)
+
+format:
+	@find engine sim runtime cli reports bench property_tests scenarios -name '*.h' -o -name '*.cc' 2>/dev/null | xargs -r clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) build-debug

@@ -1,0 +1,76 @@
+// The discrete-event loop over virtual time.
+//
+// Events run in (time, sequence number) order: two events at the same virtual time run in the
+// order they were scheduled, so a run depends only on the seed. Virtual time moves only here.
+// Callbacks live in a slab; a heap of (time, seq, slot) orders them, and an event id carries the
+// slot's generation so that cancel() of a fired or reused slot is a harmless no-op.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "engine/types.h"
+
+namespace replsim::sim {
+
+using EventId = uint64_t;  // 0 is never a valid id
+
+class EventLoop {
+ public:
+  EventLoop() = default;
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  TimeUs now() const { return now_us_; }
+
+  // Schedules `fn` at absolute virtual time `time_us` (clamped to now: never in the past).
+  EventId at(TimeUs time_us, std::function<void()> fn);
+  EventId after(TimeUs delay_us, std::function<void()> fn) {
+    return at(now_us_ + (delay_us > 0 ? delay_us : 0), std::move(fn));
+  }
+  // Cancels a pending event; a no-op for a fired, cancelled or unknown id.
+  void cancel(EventId id);
+
+  // Runs the next event. Returns false when none is pending or the event bound is reached.
+  bool run_one();
+  // Runs every event with time <= `time_us`, then sets now to `time_us`. Returns events run.
+  uint64_t run_until(TimeUs time_us);
+  // Runs events while `keep_going()` holds and events remain. Returns events run.
+  uint64_t run_while(const std::function<bool()>& keep_going);
+
+  // A run that passes this many events stops (run_one() returns false): a livelock bound.
+  void set_event_limit(uint64_t events_max) { events_max_ = events_max; }
+  bool event_limit_reached() const { return events_run_ >= events_max_; }
+  uint64_t events_run() const { return events_run_; }
+  size_t pending() const { return live_; }
+  // Time of the next pending event, or -1 when none.
+  TimeUs next_time();
+
+ private:
+  struct HeapEntry {
+    TimeUs time_us;
+    uint64_t seq;
+    uint32_t slot;
+  };
+  struct Slot {
+    std::function<void()> fn;
+    uint32_t generation = 1;
+    bool pending = false;
+  };
+  static bool later(const HeapEntry& a, const HeapEntry& b) {
+    return a.time_us != b.time_us ? a.time_us > b.time_us : a.seq > b.seq;
+  }
+  void drop_cancelled_top();
+
+  TimeUs now_us_ = 0;
+  uint64_t next_seq_ = 0;
+  uint64_t events_run_ = 0;
+  uint64_t events_max_ = UINT64_MAX;
+  size_t live_ = 0;
+  std::vector<HeapEntry> heap_;
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_slots_;
+};
+
+}  // namespace replsim::sim
