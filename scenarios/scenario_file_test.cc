@@ -1,0 +1,147 @@
+#include "scenarios/scenario_file.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace replsim::scenarios {
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+TEST(ScenarioFile, EveryLibraryScenarioParsesValidatesAndDescribesItself) {
+  std::vector<std::string> files = list_scenario_files(REPLSIM_SCENARIO_DIR);
+  ASSERT_GE(files.size(), 12u);
+  for (const std::string& file : files) {
+    Result<proto::Scenario> scenario = load_scenario(file);
+    ASSERT_TRUE(scenario.is_ok()) << scenario.status().to_string();
+    EXPECT_FALSE(scenario->name().empty()) << file;
+    EXPECT_GT(total_duration_s(*scenario), 0) << file;
+    EXPECT_GT(one_line_description(read_text(file)).size(), 20u) << file << " needs a comment";
+  }
+}
+
+TEST(ScenarioFile, LibraryHoldsTheScenariosTheIssueNames) {
+  for (const char* name :
+       {"multi_dc", "backup_site_failover", "scale_reads", "partition_heal",
+        "power_loss_primary", "crash_during_recovery", "secondary_far_behind",
+        "merkle_sync_under_load", "clock_skew_leases", "rogue_secondary", "disk_full",
+        "standby_forwarding"}) {
+    std::string path = std::string(REPLSIM_SCENARIO_DIR) + "/" + name + ".textproto";
+    EXPECT_TRUE(std::filesystem::exists(path)) << path;
+  }
+}
+
+TEST(ScenarioFile, StandardScenarioMatchesDesign) {
+  Result<proto::Scenario> s = load_scenario(std::string(REPLSIM_SCENARIO_DIR) +
+                                            "/multi_dc.textproto");
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  ASSERT_EQ(s->topology().clusters_size(), 3);
+  for (const proto::Cluster& c : s->topology().clusters()) EXPECT_EQ(c.nodes(), 3u);
+  EXPECT_EQ(s->topology().clusters(0).role(), proto::PRIMARY);
+  EXPECT_EQ(s->wan().latency().base_ms(), 30);
+  EXPECT_EQ(s->lan().latency().base_ms(), 0.5);
+  EXPECT_EQ(s->disk().fsync_latency_ms(), 1);
+  EXPECT_EQ(s->workload().writes_per_sec(), 500);
+  EXPECT_EQ(s->workload().reads_per_sec(), 2000);
+  EXPECT_EQ(s->workload().keys(), 10000u);
+  EXPECT_EQ(s->workload().value_bytes(), 256u);
+  EXPECT_EQ(total_duration_s(*s), 120);
+  int partitions = 0, crashes = 0, power_losses = 0;
+  for (const proto::TimedFault& f : s->faults().timed()) {
+    partitions += f.kind() == proto::PARTITION;
+    crashes += f.kind() == proto::CRASH;
+    power_losses += f.kind() == proto::POWER_LOSS;
+  }
+  EXPECT_EQ(partitions, 1);
+  EXPECT_EQ(crashes, 1);
+  EXPECT_EQ(power_losses, 1);
+}
+
+TEST(ScenarioFile, UnknownFieldNamesFileLineColumnAndField) {
+  const std::string text =
+      "topology { clusters { name: \"a\" role: PRIMARY } }\n"
+      "phases { safety_s: 1 }\n"
+      "workload {\n"
+      "  rate: 5\n"
+      "}\n";
+  Result<proto::Scenario> s = parse_scenario(text, "bad.textproto");
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.status().message().find("bad.textproto:4:"), std::string::npos)
+      << s.status().message();
+  EXPECT_NE(s.status().message().find("rate"), std::string::npos) << s.status().message();
+}
+
+TEST(ScenarioFile, WrongValueTypeNamesTheField) {
+  const std::string text =
+      "topology { clusters { name: \"a\" role: PRIMARY } }\n"
+      "phases { safety_s: 1 }\n"
+      "workload { writes_per_sec: \"fast\" }\n";
+  Result<proto::Scenario> s = parse_scenario(text, "bad.textproto");
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.status().message().find("bad.textproto:3:"), std::string::npos)
+      << s.status().message();
+  EXPECT_NE(s.status().message().find("writes_per_sec"), std::string::npos)
+      << s.status().message();
+}
+
+TEST(ScenarioFile, NegativeRateIsRefusedNamingTheField) {
+  const std::string text =
+      "topology { clusters { name: \"a\" role: PRIMARY } }\n"
+      "phases { safety_s: 1 }\n"
+      "workload { writes_per_sec: -5 keys: 10 }\n";
+  Result<proto::Scenario> s = parse_scenario(text, "neg.textproto");
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_NE(s.status().message().find("neg.textproto: workload.writes_per_sec: must be >= 0"),
+            std::string::npos)
+      << s.status().message();
+}
+
+TEST(ScenarioFile, FaultAimedAtUnknownClusterIsRefused) {
+  const std::string text =
+      "topology { clusters { name: \"a\" role: PRIMARY } }\n"
+      "phases { safety_s: 10 }\n"
+      "faults { timed { at_s: 1 kind: CRASH target { cluster: \"nope\" } }\n"
+      "         timed { at_s: 2 kind: PARTITION side_a: \"a\" } }\n";
+  Result<proto::Scenario> s = parse_scenario(text, "f.textproto");
+  ASSERT_FALSE(s.is_ok());
+  const std::string& m = s.status().message();
+  EXPECT_NE(m.find("faults.timed[0].target.cluster: no cluster named \"nope\""),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("faults.timed[1].side_a"), std::string::npos) << m;
+}
+
+TEST(ScenarioFile, DefaultsAreFilledIn) {
+  Result<proto::Scenario> s = parse_scenario(
+      "topology { clusters { name: \"a\" role: PRIMARY } }\nphases { safety_s: 1 }\n",
+      "dir/small.textproto");
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  EXPECT_EQ(s->name(), "small");
+  EXPECT_EQ(s->topology().clusters(0).nodes(), 3u);
+  EXPECT_EQ(s->replication().batch_entries_max(), 63u);
+  EXPECT_EQ(s->replication().batch_bytes_max(), 128u * 1024);
+  EXPECT_EQ(s->replication().wal_buffer_entries(), 16384u);
+  EXPECT_EQ(s->replication().read_after_write_wait_ms(), 2000);
+}
+
+TEST(ScenarioFile, LeadingCommentGivesTheDescription) {
+  const std::string text = "# Shows one thing. And more.\n# Second line.\nseed: 3\n";
+  EXPECT_EQ(leading_comment(text), "Shows one thing. And more. Second line.");
+  EXPECT_EQ(one_line_description(text), "Shows one thing.");
+}
+
+TEST(ScenarioFile, MissingFileIsNotFound) {
+  Result<proto::Scenario> s = load_scenario("/nonexistent/x.textproto");
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace replsim::scenarios
