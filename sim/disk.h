@@ -72,6 +72,12 @@ class SimDisk {
   void power_loss();
   // Power loss keeping exactly `plan` per file (files not named keep no unsynced write).
   void power_loss_with(const std::map<std::string, KeepPlan>& plan);
+  // As above, also keeping the first `namespace_ops_kept` unsynced namespace changes
+  // (REQUIRES: <= unsynced_namespace_ops()). The overload above keeps none.
+  void power_loss_with(const std::map<std::string, KeepPlan>& plan, size_t namespace_ops_kept);
+  // Creates, renames and removes issued since the last completed sync_dir (what
+  // power_loss_with can keep a prefix of).
+  size_t unsynced_namespace_ops() const;
   // Number of unsynced writes per file (what power_loss_with can choose from), and the size
   // in sectors of each of them.
   std::map<std::string, std::vector<size_t>> unsynced_writes_sectors() const;
@@ -94,6 +100,11 @@ class SimDisk {
   std::vector<std::string> file_names() const;          // as the page cache sees them
   std::string cached_contents(const std::string& path) const;   // what a read sees
   std::string durable_contents(const std::string& path) const;  // what survives power loss
+  std::vector<std::string> durable_file_names() const;  // names as the durable image has them
+  // Every byte image the disk holds for every file reachable by a cached or durable name:
+  // cached content, durable content and each unsynced write (for "no plaintext" scans).
+  void visit_stored_bytes(
+      const std::function<void(const std::string& path, const std::string& bytes)>& fn) const;
   uint64_t used_bytes() const;
 
  private:

@@ -1,0 +1,16 @@
+# The simulated disk (sim/disk.h). Included from sim/CMakeLists.txt.
+add_library(replsim_sim_disk
+  ${CMAKE_CURRENT_SOURCE_DIR}/disk.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/disk_io.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/disk_namespace.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/disk_power_loss.cc)
+target_link_libraries(replsim_sim_disk PUBLIC replsim_sim_core)
+
+if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/disk_test.cc)
+  replsim_test(NAME sim_disk_test LABEL unit
+               SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/disk_test.cc LIBS replsim_sim_disk)
+endif()
+if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/disk_property_test.cc)
+  replsim_test(NAME sim_disk_property_test LABEL property
+               SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/disk_property_test.cc LIBS replsim_sim_disk)
+endif()
