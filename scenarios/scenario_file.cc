@@ -124,7 +124,8 @@ std::string one_line_description(std::string_view text) {
 }
 
 double total_duration_s(const proto::Scenario& scenario) {
-  return scenario.phases().safety_s() + scenario.phases().liveness_s();
+  const proto::Phases& p = scenario.phases();
+  return p.safety_s() + std::max(p.liveness_writes_s(), p.convergence_bound_s());
 }
 
 std::vector<std::string> list_scenario_files(const std::string& dir) {

@@ -34,7 +34,8 @@ std::string leading_comment(std::string_view text);
 // Its first sentence, for `replsim list`.
 std::string one_line_description(std::string_view text);
 
-// Total virtual time of a run: safety + liveness phases, in seconds.
+// The virtual time a run lasts at most: the safety phase, then the liveness phase (writes for
+// liveness_writes_s, convergence within convergence_bound_s), in seconds.
 double total_duration_s(const proto::Scenario& scenario);
 
 // Every *.textproto directly inside `dir`, sorted by name.

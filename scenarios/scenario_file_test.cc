@@ -44,10 +44,11 @@ TEST(ScenarioFile, StandardScenarioMatchesDesign) {
                                             "/multi_dc.textproto");
   ASSERT_TRUE(s.is_ok()) << s.status().to_string();
   ASSERT_EQ(s->topology().clusters_size(), 3);
-  for (const proto::Cluster& c : s->topology().clusters()) EXPECT_EQ(c.nodes(), 3u);
+  EXPECT_EQ(s->topology().nodes_per_cluster(), 3u);
   EXPECT_EQ(s->topology().clusters(0).role(), proto::PRIMARY);
-  EXPECT_EQ(s->wan().latency().base_ms(), 30);
-  EXPECT_EQ(s->lan().latency().base_ms(), 0.5);
+  // Mean one-way latency = minimum + mean of the exponential tail.
+  EXPECT_EQ(s->wan().latency().min_ms() + s->wan().latency().tail_mean_ms(), 30);
+  EXPECT_EQ(s->lan().latency().min_ms() + s->lan().latency().tail_mean_ms(), 0.5);
   EXPECT_EQ(s->disk().fsync_latency_ms(), 1);
   EXPECT_EQ(s->workload().writes_per_sec(), 500);
   EXPECT_EQ(s->workload().reads_per_sec(), 2000);
@@ -56,7 +57,7 @@ TEST(ScenarioFile, StandardScenarioMatchesDesign) {
   EXPECT_EQ(total_duration_s(*s), 120);
   int partitions = 0, crashes = 0, power_losses = 0;
   for (const proto::TimedFault& f : s->faults().timed()) {
-    partitions += f.kind() == proto::PARTITION;
+    partitions += f.kind() == proto::SPLIT_CLUSTERS;
     crashes += f.kind() == proto::CRASH;
     power_losses += f.kind() == proto::POWER_LOSS;
   }
@@ -109,13 +110,14 @@ TEST(ScenarioFile, FaultAimedAtUnknownClusterIsRefused) {
       "topology { clusters { name: \"a\" role: PRIMARY } }\n"
       "phases { safety_s: 10 }\n"
       "faults { timed { at_s: 1 kind: CRASH target { cluster: \"nope\" } }\n"
-      "         timed { at_s: 2 kind: PARTITION side_a: \"a\" } }\n";
+      "         timed { at_s: 2 kind: SPLIT_CLUSTERS target { cluster: \"a\" } } }\n";
   Result<proto::Scenario> s = parse_scenario(text, "f.textproto");
   ASSERT_FALSE(s.is_ok());
   const std::string& m = s.status().message();
   EXPECT_NE(m.find("faults.timed[0].target.cluster: no cluster named \"nope\""),
             std::string::npos) << m;
-  EXPECT_NE(m.find("faults.timed[1].side_a"), std::string::npos) << m;
+  EXPECT_NE(m.find("faults.timed[1].other.cluster: no cluster named \"\""), std::string::npos)
+      << m;
 }
 
 TEST(ScenarioFile, DefaultsAreFilledIn) {
@@ -124,11 +126,10 @@ TEST(ScenarioFile, DefaultsAreFilledIn) {
       "dir/small.textproto");
   ASSERT_TRUE(s.is_ok()) << s.status().to_string();
   EXPECT_EQ(s->name(), "small");
-  EXPECT_EQ(s->topology().clusters(0).nodes(), 3u);
-  EXPECT_EQ(s->replication().batch_entries_max(), 63u);
-  EXPECT_EQ(s->replication().batch_bytes_max(), 128u * 1024);
-  EXPECT_EQ(s->replication().wal_buffer_entries(), 16384u);
-  EXPECT_EQ(s->replication().read_after_write_wait_ms(), 2000);
+  EXPECT_EQ(s->topology().nodes_per_cluster(), 3u);
+  EXPECT_EQ(s->workload().clients(), 8u);
+  EXPECT_EQ(s->phases().convergence_bound_s(), 30);
+  EXPECT_EQ(s->lan().queue_messages_max(), 1024u);
 }
 
 TEST(ScenarioFile, LeadingCommentGivesTheDescription) {
