@@ -54,6 +54,8 @@
 
 namespace replsim {
 
+struct StoreRecord;  // internal (record.h)
+
 struct StoreOptions {
   std::string dir = "store/";  // file-name prefix on env.fs()
   MountTable mounts;
@@ -126,9 +128,12 @@ class Store {
   // See the contract above. kFenced, kNoSpace, kIoError (failed state), kInvalidArgument
   // (empty path) are the errors.
   void commit(Transaction txn, CommitCallback done);
-  // Applies `entry`'s changes and records the entry and last_remote = (index, epoch).
-  // REQUIRES nothing of the index order beyond: entry.index > last_remote()->index when set,
-  // else kInvalidArgument (a duplicate or stale delivery).
+  // Applies `entry`'s changes and records the entry and last_remote = (index, epoch), in one
+  // record. Errors: kFenced when entry.epoch < last_remote()->epoch (a stale primary) or the
+  // generation mismatches; kInvalidArgument when the epoch is the same and entry.index <=
+  // last_remote()->index (a duplicate delivery), or when the entry names a local path.
+  // An entry whose index does not follow last_wal_index() restarts wal() there (see
+  // WalBuffer::append), and last_wal_index() becomes entry.index.
   void commit_replicated(WalEntry entry, std::optional<LockGeneration> expected_generation,
                          CommitCallback done);
   // Persists `next` as the lock generation. kFenced when next <= the current (or pending)
@@ -166,47 +171,57 @@ class Store {
  private:
   struct Pending;
   struct Batch;
+  struct Compaction;
+  struct BatchState;
   Store(Env& env, StoreOptions options);
+  std::string file_name(std::string_view name) const { return options_.dir + std::string(name); }
+  // Runs `fn` from the Env loop later, unless the Store is gone by then.
+  void defer(std::function<void()> fn);
+  IoCallback guarded(std::function<void(Status)> fn);
 
+  // Recovery (store_recovery.cc).
   Status recover();
   Status load_snapshot();
   Status replay_log();
-  void apply_record(const struct StoreRecord& record);
+  void apply_record(const StoreRecord& record);
 
+  // Group commit (store_commit.cc).
   void submit(Pending pending);
   void schedule_flush();
   void start_batch();
-  void finish_batch(Status status);
+  Status build_record(Pending& pending, BatchState& state, StoreRecord* record) const;
+  void on_batch_written(Status status);
+  void on_batch_synced(Status status);
+  void after_batch();
   void fail_store(Status status);
-  void maybe_auto_compact();
-  void compact_step_write();
+
+  // Compaction (store.cc).
+  std::string encode_snapshot() const;
+  void compact_begin();
+  void compact_after_snapshot_synced();
   void compact_finish(Status status);
 
   Env& env_;
   StoreOptions options_;
   std::unique_ptr<File> log_;
-  uint64_t log_end_ = 0;  // bytes of whole records in the log
+  uint64_t log_end_ = 0;  // bytes of whole records in data.log
+  bool log_name_synced_ = true;  // false after creating data.log until a sync_dir
   std::map<std::string, std::string, std::less<>> data_;
   LockGeneration generation_;
   Epoch epoch_;
   WalIndex last_wal_index_;
   std::optional<RemotePosition> last_remote_;
   uint64_t last_seq_ = 0;
+  uint64_t snapshot_seq_ = 0;
   WalBuffer wal_;
 
   std::deque<Pending> queue_;
-  std::unique_ptr<Batch> batch_;  // in flight
-  bool flush_scheduled_ = false;
+  std::unique_ptr<Batch> batch_;  // written, awaiting fsync
   TimerId flush_timer_ = kNoTimer;
-  // Submit-time view for fencing checks of later submissions.
-  LockGeneration pending_generation_;
-  Epoch pending_epoch_;
-  std::optional<RemotePosition> pending_remote_;
-  struct Compaction;
   std::unique_ptr<Compaction> compaction_;
   Status failure_;
   StoreStats stats_;
-  std::shared_ptr<bool> alive_;  // callbacks check it: the Store may be gone
+  std::shared_ptr<bool> alive_;  // callbacks hold a weak_ptr: the Store may be gone
 };
 
 }  // namespace replsim

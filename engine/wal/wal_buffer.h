@@ -59,10 +59,11 @@ class WalBuffer {
  public:
   explicit WalBuffer(WalOptions options = {});
 
-  // REQUIRES: entry.index > last_index() (or the buffer has never held an entry).
+  // REQUIRES: entry.index > last_index().
   void append(WalEntry entry, TimeUs now_us);
-  // Drops every entry and guard; the next append starts a new run.
-  void clear();
+  // Drops every entry and guard and sets last_index() to `last`: the next append continuing
+  // without a gap is last + 1 (the Store calls it at open before reloading its entries).
+  void reset(WalIndex last);
 
   // Index of the oldest retained entry; last_index() + 1 when empty.
   WalIndex first_index() const;
