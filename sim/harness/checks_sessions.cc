@@ -1,0 +1,130 @@
+// Checker 4 of DESIGN.md §4: read-after-write through a secondary, and secondary positions
+// that never go backwards within an epoch.
+#include <map>
+#include <sstream>
+
+#include "sim/harness/checkers.h"
+#include "sim/harness/checks_common.h"
+#include "sim/harness/write_model.h"
+
+namespace replsim::harness {
+
+using detail::fail_at;
+using detail::fail_event;
+using detail::pass;
+
+static bool epoch_started_between(const Observations& o, TimeUs from, TimeUs to) {
+  for (const EpochStart& e : o.epochs) {
+    if (e.time_us >= from && e.time_us <= to) return true;
+  }
+  return false;
+}
+
+// May a read of `key` that follows write `w` return `v`? Yes if v is w's value, or the value
+// of a write that is not known to precede w (later position, or unknown outcome).
+static bool read_sees_write(const WriteModel& m, const WriteRecord& w,
+                            const std::optional<std::string>& v) {
+  if (v == w.value) return true;
+  for (const WriteRecord* other : m.writes_to(w.key)) {
+    if (other == &w || other->value != v) continue;
+    if (other->outcome == WriteOutcome::kUnknown) return true;
+    if (other->outcome == WriteOutcome::kKnown && position_before(w, *other)) return true;
+  }
+  return false;
+}
+
+CheckerResult check_read_after_write(const History& h, const Observations& o,
+                                     const CheckContext& c) {
+  const char* name = kCheckReadAfterWrite;
+  WriteModel m(h, o);
+  std::map<uint64_t, const WriteRecord*> write_by_completion;
+  for (const WriteRecord& w : m.writes()) {
+    if (w.completion_index >= 0) write_by_completion[w.completion_index] = &w;
+  }
+  // (client, key) → the client's last warning-free write acknowledged through a secondary.
+  std::map<std::pair<int64_t, std::string>, const WriteRecord*> pending;
+  size_t checked = 0;
+  for (const HistoryEvent& e : h.events()) {
+    if (e.client < 0 || e.type != EventType::kOk) continue;
+    auto key = std::make_pair(e.client, e.key);
+    if (is_write_op(e.f)) {
+      const WriteRecord* w = write_by_completion[e.index];
+      bool through_secondary = w && w->served_by_cluster != w->cluster;
+      if (w && through_secondary && w->warning.empty() && w->outcome == WriteOutcome::kKnown) {
+        pending[key] = w;
+      } else {
+        pending.erase(key);
+      }
+      continue;
+    }
+    if (e.f != kOpRead) continue;
+    auto it = pending.find(key);
+    if (it == pending.end()) continue;
+    const WriteRecord* w = it->second;
+    pending.erase(it);
+    if (e.node != w->node) continue;  // the property is about the same secondary node
+    if (epoch_started_between(o, w->ack_time_us, e.time_us)) continue;
+    ++checked;
+    if (!read_sees_write(m, *w, e.value)) {
+      std::ostringstream s;
+      s << "client " << e.client << " wrote " << w->key << " through secondary node " << w->node
+        << " (acknowledged without a warning at e" << w->epoch << "/" << w->index
+        << ", event #" << w->completion_index << ") but its next read there returned "
+        << (e.value ? "\"" + e.value->substr(0, 48) + "\"" : std::string("nothing"));
+      return fail_event(name, c, e, s.str());
+    }
+  }
+  return pass(name, c, std::to_string(checked) + " reads after warning-free forwarded writes");
+}
+
+CheckerResult check_monotonic_positions(const History& h, const Observations& o,
+                                        const CheckContext& c) {
+  const char* name = kCheckMonotonicPositions;
+  struct Last {
+    uint64_t epoch = 0;
+    uint64_t index = 0;
+    TimeUs time_us = 0;
+  };
+  std::map<uint32_t, Last> last;  // secondary cluster → last applied position seen
+  auto see = [&](uint32_t cluster, uint64_t epoch, uint64_t index, TimeUs t,
+                 const char* source) -> std::string {
+    Last& l = last[cluster];
+    std::ostringstream s;
+    if (epoch < l.epoch) {
+      s << "cluster " << cluster << " went back from epoch " << l.epoch << " to " << epoch
+        << " (" << source << ")";
+    } else if (epoch == l.epoch && index < l.index) {
+      s << "cluster " << cluster << " applied position went back within epoch " << epoch
+        << " from " << l.index << " (t=" << l.time_us << "us) to " << index << " (" << source
+        << ")";
+    } else {
+      l = {epoch, index, t};
+    }
+    return s.str();
+  };
+  size_t i = 0;
+  size_t j = 0;
+  // Merge positions and secondary snapshots in time order.
+  while (i < o.positions.size() || j < o.snapshots.size()) {
+    bool take_position = j >= o.snapshots.size() ||
+                         (i < o.positions.size() &&
+                          o.positions[i].time_us <= o.snapshots[j].time_us);
+    std::string why;
+    TimeUs t = 0;
+    if (take_position) {
+      const PositionRecord& p = o.positions[i++];
+      if (p.committed) continue;
+      t = p.time_us;
+      why = see(p.cluster, p.epoch, p.index, t, "wal applied");
+    } else {
+      const StateSnapshot& s = o.snapshots[j++];
+      if (s.primary || s.epoch == 0) continue;
+      t = s.time_us;
+      why = see(s.cluster, s.epoch, s.index, t, "status last_remote_wal");
+    }
+    if (!why.empty()) return fail_at(name, c, t, why);
+  }
+  return pass(name, c, std::to_string(last.size()) + " secondaries never went backwards");
+}
+
+}  // namespace replsim::harness

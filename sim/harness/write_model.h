@@ -1,0 +1,72 @@
+// The write model shared by the checkers: every write/delete invocation with its outcome, the
+// primary lineage, and the rule for which value a key may hold in a state at (epoch, index).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/harness/history.h"
+#include "sim/harness/observations.h"
+
+namespace replsim::harness {
+
+enum class WriteOutcome { kKnown, kFailed, kUnknown };
+
+struct WriteRecord {
+  int64_t invoke_index = -1;
+  int64_t completion_index = -1;  // -1: never completed
+  TimeUs invoke_time_us = 0;
+  TimeUs ack_time_us = -1;
+  int64_t client = 0;
+  uint32_t node = 0;
+  uint32_t cluster = 0;            // the session's cluster
+  uint32_t served_by_cluster = 0;  // completion: the cluster that committed it
+  std::string key;
+  std::optional<std::string> value;  // nullopt: a delete
+  WriteOutcome outcome = WriteOutcome::kUnknown;
+  uint64_t epoch = 0;
+  uint64_t index = 0;
+  std::string warning;
+  bool forwarded = false;
+};
+
+class WriteModel {
+ public:
+  WriteModel(const History& history, const Observations& obs);
+
+  const std::vector<WriteRecord>& writes() const { return writes_; }
+  // The write whose value is `value` (values are unique per invocation), or null.
+  const WriteRecord* by_value(const std::string& value) const;
+  // Writes and deletes of `key`, in invocation order.
+  std::vector<const WriteRecord*> writes_to(const std::string& key) const;
+
+  // True when a state at (state_epoch, state_index) contains position (epoch, index).
+  // state_index = UINT64_MAX means "all of state_epoch".
+  bool contains(uint64_t state_epoch, uint64_t state_index, uint64_t epoch,
+                uint64_t index) const;
+  const EpochStart* epoch_start(uint64_t epoch) const;
+  const std::vector<EpochStart>& epochs() const { return epochs_; }
+
+  // Why `value` (nullopt: absent) may not be the value of `key` in a state at (epoch, index)
+  // taken at `time_us`; "" when it may. See checkers.h for the model.
+  std::string disallowed(const std::string& key, const std::optional<std::string>& value,
+                         uint64_t epoch, uint64_t index, TimeUs time_us) const;
+  // disallowed() over every workload key ("kv/...") of `data` and of the writes; "" if none.
+  std::string state_disallowed(const std::map<std::string, std::string>& data, uint64_t epoch,
+                               uint64_t index, TimeUs time_us) const;
+
+ private:
+  std::vector<WriteRecord> writes_;
+  std::map<std::string, size_t> by_value_;
+  std::map<std::string, std::vector<size_t>> by_key_;
+  std::vector<EpochStart> epochs_;
+};
+
+bool is_write_op(const std::string& f);
+// Lexicographic (epoch, index) order of known writes.
+bool position_before(const WriteRecord& a, const WriteRecord& b);
+
+}  // namespace replsim::harness
