@@ -95,6 +95,8 @@ class ReplicaReconcile {
   const ReconcileStats& stats() const { return stats_; }
 
  private:
+  Result<ReplicaStep> next_after_listing();
+
   uint32_t hash_bytes_;
   WalIndex guard_{};
   Hash160 primary_root_{};
