@@ -70,9 +70,7 @@ class SimFileSystem final : public FileSystem {
     return std::unique_ptr<File>(
         std::make_unique<SimFile>(impl_, std::move(inode.value()), path, caller_));
   }
-  bool exists(const std::string& path) const override {
-    return impl_->cache_ns_.count(path) > 0;
-  }
+  bool exists(const std::string& path) const override { return impl_->cache_ns_.count(path) > 0; }
   Status remove(const std::string& path) override { return impl_->remove(path, caller_); }
   Status rename(const std::string& from, const std::string& to) override {
     return impl_->rename(from, to, caller_);
@@ -104,8 +102,7 @@ uint64_t op_digest(const std::string& path, uint64_t a, uint64_t b) {
   return h;
 }
 
-SimDisk::Impl::Impl(SimDisk& disk, EventLoop& loop, Prng prng, FaultRecorder* faults,
-                    Trace* trace)
+SimDisk::Impl::Impl(SimDisk& disk, EventLoop& loop, Prng prng, FaultRecorder* faults, Trace* trace)
     : disk_(disk), loop_(loop), prng_(prng), faults_(faults), trace_(trace) {}
 
 SimDisk::Impl::~Impl() { *alive_ = false; }
@@ -124,9 +121,9 @@ void SimDisk::Impl::complete_after(TimeUs latency_us, const Caller& caller, cons
   if (jitter_us > 0) delay_us += static_cast<TimeUs>(prng_.uniform(jitter_us + 1));
   std::weak_ptr<bool> disk_alive = alive_;
   const uint64_t epoch = power_epoch_;
-  loop_.after(delay_us, [this, disk_alive, epoch, caller, kind, digest,
-                         effect = std::move(effect), done = std::move(done)] {
-    if (disk_alive.expired()) return;  // the disk is gone
+  loop_.after(delay_us, [this, disk_alive, epoch, caller, kind, digest, effect = std::move(effect),
+                         done = std::move(done)] {
+    if (disk_alive.expired()) return;   // the disk is gone
     if (epoch != power_epoch_) return;  // a power loss came first
     Status status = effect ? effect() : Status::ok();
     record_trace(caller.node, kind, digest);
@@ -168,7 +165,8 @@ void SimDisk::Impl::flip_bit_at_rest(Inode* inode, uint64_t offset) {
   if (offset < inode->durable.size()) inode->durable[offset] ^= mask;
   for (PendingWrite& w : inode->unsynced) {
     if (w.is_truncate) continue;
-    if (offset >= w.offset && offset - w.offset < w.bytes.size()) w.bytes[offset - w.offset] ^= mask;
+    if (offset >= w.offset && offset - w.offset < w.bytes.size())
+      w.bytes[offset - w.offset] ^= mask;
   }
 }
 
@@ -183,8 +181,7 @@ SimDisk::SimDisk(EventLoop& loop, Prng prng, std::string name, DiskOptions optio
 SimDisk::~SimDisk() = default;
 
 std::unique_ptr<FileSystem> SimDisk::attach(std::weak_ptr<void> process_alive, uint32_t node) {
-  return std::make_unique<SimFileSystem>(impl_.get(),
-                                         Impl::Caller{node, std::move(process_alive)});
+  return std::make_unique<SimFileSystem>(impl_.get(), Impl::Caller{node, std::move(process_alive)});
 }
 
 void SimDisk::fail_next_syncs(int count) {

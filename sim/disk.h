@@ -34,9 +34,9 @@ namespace replsim::sim {
 constexpr size_t kSectorBytes = 512;
 
 struct DiskOptions {
-  TimeUs write_latency_us = 10;   // per write/append, until its callback
-  TimeUs fsync_latency_us = 1000;  // per sync/sync_dir
-  TimeUs latency_jitter_us = 0;    // uniform extra [0, jitter] per op
+  TimeUs write_latency_us = 10;          // per write/append, until its callback
+  TimeUs fsync_latency_us = 1000;        // per sync/sync_dir
+  TimeUs latency_jitter_us = 0;          // uniform extra [0, jitter] per op
   uint64_t capacity_bytes = UINT64_MAX;  // sum of file sizes
   // Random fault rates (per operation); all zero by default.
   double fsync_failure_probability = 0.0;
@@ -47,7 +47,7 @@ struct DiskOptions {
 
 // What a power loss keeps of one file's unsynced writes (for exhaustive enumeration).
 struct KeepPlan {
-  size_t writes_kept = 0;          // an in-order prefix of the unsynced writes
+  size_t writes_kept = 0;           // an in-order prefix of the unsynced writes
   size_t torn_sectors_of_next = 0;  // sectors of the next write that also land (0 = none)
 };
 
@@ -71,6 +71,9 @@ class SimDisk {
   // Power loss with random choices from this disk's PRNG (torn last write allowed).
   void power_loss();
   // Power loss keeping exactly `plan` per file (files not named keep no unsynced write).
+  // Files are named as the page cache names them now (file_names()); REQUIRES: each plan
+  // fits unsynced_writes_sectors(): writes_kept <= count, torn_sectors_of_next <= sectors of
+  // the next one (0 when there is none). A power loss also thaws a frozen disk.
   void power_loss_with(const std::map<std::string, KeepPlan>& plan);
   // As above, also keeping the first `namespace_ops_kept` unsynced namespace changes
   // (REQUIRES: <= unsynced_namespace_ops()). The overload above keeps none.
@@ -79,7 +82,8 @@ class SimDisk {
   // power_loss_with can keep a prefix of).
   size_t unsynced_namespace_ops() const;
   // Number of unsynced writes per file (what power_loss_with can choose from), and the size
-  // in sectors of each of them.
+  // in sectors of each of them. A truncate is an unsynced write of 0 sectors (never torn);
+  // an empty write is not recorded. Writes lost to a failed sync are not listed.
   std::map<std::string, std::vector<size_t>> unsynced_writes_sectors() const;
   // The next `count` sync/sync_dir calls fail with kIoError.
   void fail_next_syncs(int count);
@@ -97,7 +101,7 @@ class SimDisk {
   uint64_t ops_issued() const;
 
   // --- inspection (checkers, tests) ---
-  std::vector<std::string> file_names() const;          // as the page cache sees them
+  std::vector<std::string> file_names() const;                  // as the page cache sees them
   std::string cached_contents(const std::string& path) const;   // what a read sees
   std::string durable_contents(const std::string& path) const;  // what survives power loss
   std::vector<std::string> durable_file_names() const;  // names as the durable image has them

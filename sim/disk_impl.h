@@ -82,8 +82,7 @@ class SimDisk::Impl {
               std::string* out);
   Status truncate(const InodePtr& inode, const std::string& path, const Caller& caller,
                   uint64_t size);
-  void sync(const InodePtr& inode, const std::string& path, const Caller& caller,
-            IoCallback done);
+  void sync(const InodePtr& inode, const std::string& path, const Caller& caller, IoCallback done);
 
   // --- namespace operations (sim/disk_namespace.cc) ---
   Result<InodePtr> open(const std::string& path, bool create, const Caller& caller);
@@ -101,8 +100,8 @@ class SimDisk::Impl {
   std::optional<uint64_t> admit();
   // Runs `effect` after `latency_us` (+ jitter) unless a power loss came first, records the
   // completion in the trace, then calls `done` with the effect's status if the caller lives.
-  void complete_after(TimeUs latency_us, const Caller& caller, const char* kind,
-                      uint64_t digest, std::function<Status()> effect, IoCallback done);
+  void complete_after(TimeUs latency_us, const Caller& caller, const char* kind, uint64_t digest,
+                      std::function<Status()> effect, IoCallback done);
   // Whether the next sync/sync_dir fails (fail_next_syncs or fsync_failure_probability).
   bool draw_sync_failure();
   uint64_t used_bytes() const;

@@ -41,8 +41,8 @@ void SimDisk::Impl::write(const InodePtr& inode, const std::string& path, const 
   if (passes_capacity(used_bytes(), new_size - cached.size(), disk_.options_.capacity_bytes)) {
     std::string message = target(path) + ": disk full writing " + std::to_string(len) + " bytes";
     complete_after(
-        latency_us, caller, "disk_write", digest,
-        [message] { return Status::no_space(message); }, std::move(done));
+        latency_us, caller, "disk_write", digest, [message] { return Status::no_space(message); },
+        std::move(done));
     return;
   }
   if (len > 0) {
@@ -102,8 +102,8 @@ Status SimDisk::Impl::read(const InodePtr& inode, const std::string& path, uint6
   return Status::ok();
 }
 
-Status SimDisk::Impl::truncate(const InodePtr& inode, const std::string& path,
-                               const Caller& caller, uint64_t size) {
+Status SimDisk::Impl::truncate(const InodePtr& inode, const std::string& path, const Caller& caller,
+                               uint64_t size) {
   const std::optional<uint64_t> seq = admit();
   if (!seq) return Status::ok();
   std::string& cached = inode->cached;

@@ -29,8 +29,7 @@ void apply_ns_op(Namespace* ns, const NsOp& op) {
   REPLSIM_ASSERT_MSG(false, "unknown namespace op");
 }
 
-Result<InodePtr> SimDisk::Impl::open(const std::string& path, bool create,
-                                     const Caller& caller) {
+Result<InodePtr> SimDisk::Impl::open(const std::string& path, bool create, const Caller& caller) {
   auto it = cache_ns_.find(path);
   if (it != cache_ns_.end()) return it->second;
   if (!create) return Status::not_found(target(path) + ": no such file");
@@ -58,8 +57,7 @@ Status SimDisk::Impl::remove(const std::string& path, const Caller& caller) {
   return Status::ok();
 }
 
-Status SimDisk::Impl::rename(const std::string& from, const std::string& to,
-                             const Caller& caller) {
+Status SimDisk::Impl::rename(const std::string& from, const std::string& to, const Caller& caller) {
   const std::optional<uint64_t> seq = admit();
   if (!seq) return Status::ok();
   auto it = cache_ns_.find(from);
@@ -86,11 +84,11 @@ void SimDisk::Impl::sync_dir(const Caller& caller, IoCallback done) {
     if (!fails) return Status::ok();
     record_fault("fsync_failure", "<dir>",
                  std::to_string(count) + " unsynced namespace changes lost");
-    return Status::io_error(target("<dir>") + ": directory sync failed; " +
-                            std::to_string(count) + " namespace changes lost");
+    return Status::io_error(target("<dir>") + ": directory sync failed; " + std::to_string(count) +
+                            " namespace changes lost");
   };
-  complete_after(disk_.options_.fsync_latency_us, caller, "disk_sync_dir",
-                 op_digest("<dir>", *seq), std::move(effect), std::move(done));
+  complete_after(disk_.options_.fsync_latency_us, caller, "disk_sync_dir", op_digest("<dir>", *seq),
+                 std::move(effect), std::move(done));
 }
 
 }  // namespace replsim::sim

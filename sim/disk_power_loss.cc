@@ -19,8 +19,7 @@ size_t write_sectors(const PendingWrite& w) {
   return static_cast<size_t>(end - first);
 }
 
-void apply_pending(std::string* image, const PendingWrite& w,
-                   std::optional<size_t> sectors_kept) {
+void apply_pending(std::string* image, const PendingWrite& w, std::optional<size_t> sectors_kept) {
   if (w.is_truncate) {
     REPLSIM_ASSERT(!sectors_kept || *sectors_kept == 0);
     if (!sectors_kept) image->resize(w.offset, '\0');
@@ -53,8 +52,8 @@ void recover_inode(Inode* inode, const KeepPlan& plan) {
     apply_pending(&image, inode->unsynced[plan.writes_kept], plan.torn_sectors_of_next);
   }
   inode->unsynced.clear();
-  auto first_gone = inode->bad_sectors.lower_bound((image.size() + kSectorBytes - 1) /
-                                                   kSectorBytes);
+  auto first_gone =
+      inode->bad_sectors.lower_bound((image.size() + kSectorBytes - 1) / kSectorBytes);
   inode->bad_sectors.erase(first_gone, inode->bad_sectors.end());
   inode->cached = image;
   inode->durable = std::move(image);

@@ -210,7 +210,7 @@ TEST_F(SimDiskTest, FsyncFailureReturnsErrorAndDataStaysLostAfterALaterSync) {
   EXPECT_EQ(faults_.count("fsync_failure"), 1u);
   EXPECT_EQ(faults_.faults().back().target, "disk d0:a");
   ASSERT_TRUE(write(*f, 6, "ok").is_ok());
-  ASSERT_TRUE(sync(*f).is_ok());  // does not bring "lost" back
+  ASSERT_TRUE(sync(*f).is_ok());                         // does not bring "lost" back
   EXPECT_EQ(disk_->cached_contents("a"), "lost..ok..");  // the cache still shows it
   EXPECT_EQ(disk_->durable_contents("a"), "......ok..");
   disk_->power_loss();
@@ -412,9 +412,9 @@ TEST(SimDiskTraceTest, TraceRecordsCompletedOpsAndIsDeterministic) {
   std::vector<std::string> kinds;
   for (const TraceEvent& e : first_events) kinds.push_back(e.kind);
   std::sort(kinds.begin(), kinds.end());  // jitter may reorder sync and sync_dir
-  EXPECT_EQ(kinds, (std::vector<std::string>{"disk_create", "disk_power_loss", "disk_remove",
-                                             "disk_rename", "disk_sync", "disk_sync_dir",
-                                             "disk_write"}));
+  EXPECT_EQ(kinds,
+            (std::vector<std::string>{"disk_create", "disk_power_loss", "disk_remove",
+                                      "disk_rename", "disk_sync", "disk_sync_dir", "disk_write"}));
   EXPECT_EQ(first_events[0].node, 1u);
 }
 
