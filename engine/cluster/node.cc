@@ -1,0 +1,268 @@
+#include "engine/cluster/node.h"
+
+#include "engine/cluster/node_impl.h"
+#include "engine/replication/messenger.h"
+
+namespace replsim::cluster {
+
+using replication::send_envelope;
+
+proto::ClientResponse error_response(uint64_t request_id, proto::ErrorCode code,
+                                     const std::string& message) {
+  proto::ClientResponse r;
+  r.set_request_id(request_id);
+  r.set_error(code);
+  r.set_error_message(message);
+  return r;
+}
+
+NodeImpl::NodeImpl(Env& env, NodeConfig config)
+    : env_(env),
+      config_(std::move(config)),
+      lock_(env, env.fs(), config_.lock_renew_interval_us, config_.lock_lease_us,
+            [this](LockGeneration g) { on_acquired(g); }, [this] { on_lost(); }),
+      alive_(std::make_shared<bool>(true)) {}
+
+NodeImpl::~NodeImpl() {
+  *alive_ = false;
+  for (auto& [id, f] : forwards_) {
+    env_.cancel(f.retry);
+    env_.cancel(f.deadline);
+  }
+  env_.cancel(sweep_timer_);
+}
+
+void NodeImpl::start() {
+  env_.set_receiver([this](NodeId from, std::string payload) { on_message(from, payload); });
+  lock_.start();
+}
+
+const std::string& NodeImpl::mode() const {
+  static const std::string kDisabled = "disabled";
+  return replica_ ? replica_->config().mode() : kDisabled;
+}
+
+void NodeImpl::on_acquired(LockGeneration generation) {
+  counters_.lock_acquisitions++;
+  generation_ = generation;
+  fenced_env_ = std::make_unique<FencedEnv>(
+      env_, [this, generation] { return lock_.still_holds(generation); },
+      &counters_.fenced_writes_refused);
+  replication::ReplicaOptions options;
+  options.local_prefixes = config_.local_prefixes;
+  options.wal.buffer_entries_max = config_.wal_buffer_entries_max;
+  options.wal.batch_entries_max = config_.batch_entries_max;
+  options.wal.batch_bytes_max = config_.batch_bytes_max;
+  options.wal.guard_ttl_us = config_.guard_ttl_us;
+  if (env_.buggify("cluster.tiny_wal_buffer")) options.wal.buffer_entries_max = 64;
+  std::weak_ptr<bool> alive = alive_;
+  replication::Replica::open(
+      *fenced_env_, options, generation,
+      [this, alive, generation](Result<std::unique_ptr<replication::Replica>> r) {
+        if (alive.expired() || generation != generation_) return;
+        if (!r.is_ok()) {
+          lock_.release();  // let another node try; this one retries on its next tick
+          return;
+        }
+        become_active(std::move(r.value()));
+      });
+}
+
+void NodeImpl::become_active(std::unique_ptr<replication::Replica> replica) {
+  replica_ = std::move(replica);
+  counters_.index_rebuilds += replica_->counters().index_rebuilds;
+  dedupe_.clear();
+  dedupe_order_.clear();
+  replica_->store().scan(kDedupePrefix, [this](const std::string& path, const std::string&) {
+    uint64_t id = std::stoull(path.substr(kDedupePrefix.size()));
+    dedupe_[id] = replica_->store().last_wal_index().value;  // conservative: at least this
+    dedupe_order_.push_back(id);
+    return true;
+  });
+  active_ = true;
+  start_role();
+  sweep_timer_ = env_.schedule(10 * kUsPerSec, [this] { sweep_tokens(); });
+  if (observer_) observer_->on_active(env_.self(), generation_);
+}
+
+void NodeImpl::start_role() {
+  primary_.reset();
+  secondary_.reset();
+  replication::ReplicationOptions o;
+  o.inflight_batches_max = config_.inflight_batches_max;
+  o.batch_window_us = config_.batch_window_us;
+  o.heartbeat_interval_us = config_.heartbeat_interval_us;
+  o.secondary_timeout_us = config_.secondary_timeout_us;
+  o.reconnect_backoff_min_us = config_.reconnect_backoff_min_us;
+  o.reconnect_backoff_max_us = config_.reconnect_backoff_max_us;
+  o.activation_token_ttl_us = config_.activation_token_ttl_us;
+  if (mode() == "primary") {
+    primary_ = std::make_unique<replication::Primary>(env_, *replica_, o, rc_);
+  } else if (mode() == "secondary" || mode() == "disabled") {
+    secondary_ = std::make_unique<replication::Secondary>(
+        env_, *replica_, o, rc_,
+        [this](Epoch e, WalIndex i) {
+          if (observer_) observer_->on_wal_applied(env_.self(), e, i);
+        },
+        [this](const std::string& s) {
+          if (observer_) observer_->on_state(env_.self(), s);
+        });
+    secondary_->start();
+  }
+}
+
+void NodeImpl::on_lost() {
+  active_ = false;
+  primary_.reset();
+  secondary_.reset();
+  replica_.reset();
+  env_.cancel(sweep_timer_);
+  inflight_writes_.clear();
+}
+
+bool NodeImpl::check_active() {
+  if (!active_) return false;
+  lock_.held();  // re-reads the record: a resumed former active steps down here
+  return active_;
+}
+
+void NodeImpl::on_message(NodeId from, std::string payload) {
+  proto::NodeEnvelope e;
+  if (!e.ParseFromString(payload)) return;
+  switch (e.body_case()) {
+    case proto::NodeEnvelope::kClientRequest: {
+      handle_client(std::move(*e.mutable_client_request()), std::nullopt, Origin{},
+                    [this, from](proto::ClientResponse r) {
+                      proto::NodeEnvelope out;
+                      *out.mutable_client_response() = std::move(r);
+                      send_envelope(env_, from, out);
+                    });
+      return;
+    }
+    case proto::NodeEnvelope::kOperatorRequest:
+      handle_operator(std::move(*e.mutable_operator_request()), Origin{},
+                      [this, from](proto::OperatorResponse r) {
+                        proto::NodeEnvelope out;
+                        *out.mutable_operator_response() = std::move(r);
+                        send_envelope(env_, from, out);
+                      });
+      return;
+    case proto::NodeEnvelope::kForwardRequest:
+      on_forward_request(from, std::move(*e.mutable_forward_request()));
+      return;
+    case proto::NodeEnvelope::kForwardResponse:
+      on_forward_response(e.forward_response());
+      return;
+    default:
+      break;
+  }
+  if (!check_active()) {
+    if (e.body_case() == proto::NodeEnvelope::kStreamRequest) {
+      proto::NodeEnvelope out;
+      auto* r = out.mutable_stream_response();
+      r->set_session(e.stream_request().session());
+      r->set_error(proto::STREAM_NOT_PRIMARY);
+      send_envelope(env_, from, out);
+    }
+    return;
+  }
+  if (primary_ && primary_->handle(from, e)) return;
+  if (secondary_ && secondary_->handle(from, e)) return;
+  if (e.body_case() == proto::NodeEnvelope::kStreamRequest) {
+    rc_.stale_epoch_refused++;
+    proto::NodeEnvelope out;
+    auto* r = out.mutable_stream_response();
+    r->set_session(e.stream_request().session());
+    r->set_error(proto::STREAM_NOT_PRIMARY);
+    send_envelope(env_, from, out);
+  }
+}
+
+proto::ReplicationStatus NodeImpl::build_status() const {
+  proto::ReplicationStatus s;
+  s.set_node(env_.self().value);
+  s.set_cluster_id(config_.cluster_id.value);
+  s.set_is_active(active_);
+  s.set_lock_generation(generation_.value);
+  if (!active_ || !replica_) {
+    s.set_mode("unknown");
+    s.set_state("idle");
+    return s;
+  }
+  const auto& c = replica_->config();
+  s.set_mode(c.mode());
+  s.set_epoch(c.epoch());
+  s.set_last_wal(replica_->store().last_wal_index().value);
+  s.set_merkle_root(replica_->merkle().root_hex());
+  if (primary_) {
+    s.set_state("running");
+    primary_->fill_status(&s);
+  } else if (secondary_) {
+    s.set_state(secondary_->state());
+    s.set_last_remote_wal(secondary_->applied().value);
+    s.set_secondary_id(c.secondary_id());
+    s.set_primary_cluster_addr(std::to_string(c.primary_cluster_id()));
+    uint64_t plw = secondary_->primary_last_wal();
+    s.set_lag_entries(plw > secondary_->applied().value ? plw - secondary_->applied().value : 0);
+    s.set_last_heartbeat_us(secondary_->last_heartbeat_us());
+  }
+  return s;
+}
+
+// ---- Node ----
+
+Node::Node(Env& env, NodeConfig config) : impl_(new NodeImpl(env, std::move(config))) {}
+Node::~Node() = default;
+void Node::start() { impl_->start(); }
+void Node::set_observer(NodeObserver* observer) { impl_->observer_ = observer; }
+NodeId Node::id() const { return impl_->env_.self(); }
+ClusterId Node::cluster_id() const { return impl_->config_.cluster_id; }
+bool Node::is_active() const { return impl_->active_; }
+LockGeneration Node::lock_generation() const {
+  return impl_->active_ ? impl_->generation_ : LockGeneration();
+}
+proto::ReplicationStatus Node::status() const { return impl_->build_status(); }
+
+const NodeCounters& Node::counters() const {
+  NodeCounters& c = impl_->counters_;
+  const auto& r = impl_->rc_;
+  c.batches_sent = r.batches_sent;
+  c.entries_sent = r.entries_sent;
+  c.batches_applied = r.batches_applied;
+  c.entries_applied = r.entries_applied;
+  c.duplicate_batches_ignored = r.duplicate_batches_ignored;
+  c.stale_epoch_refused = r.stale_epoch_refused;
+  c.merkle_diffs = r.merkle_diffs;
+  c.merkle_syncs = r.merkle_syncs;
+  c.keys_synced = r.keys_synced;
+  c.too_old_answers = r.too_old_answers;
+  c.unauthorized_streams_refused = r.unauthorized_refused;
+  return c;
+}
+
+std::optional<std::map<std::string, std::string>> Node::replicated_snapshot() const {
+  if (!impl_->active_ || !impl_->replica_) return std::nullopt;
+  return impl_->replica_->replicated_plaintext();
+}
+std::optional<std::map<std::string, std::string>> Node::local_snapshot() const {
+  if (!impl_->active_ || !impl_->replica_) return std::nullopt;
+  return impl_->replica_->local_raw();
+}
+std::string Node::merkle_root_hex() const {
+  if (!impl_->active_ || !impl_->replica_) return "";
+  return impl_->replica_->merkle().root_hex();
+}
+Epoch Node::epoch() const {
+  if (!impl_->replica_) return Epoch();
+  return Epoch(impl_->replica_->config().epoch());
+}
+WalIndex Node::last_wal() const {
+  if (!impl_->replica_) return WalIndex();
+  return impl_->replica_->store().last_wal_index();
+}
+WalIndex Node::last_remote_wal() const {
+  if (!impl_->secondary_) return WalIndex();
+  return impl_->secondary_->applied();
+}
+
+}  // namespace replsim::cluster

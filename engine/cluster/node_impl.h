@@ -1,0 +1,115 @@
+// engine/cluster/node_impl.h — internals of Node (see node.h for the architecture).
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "engine/cluster/fenced_fs.h"
+#include "engine/cluster/ha_lock.h"
+#include "engine/cluster/node.h"
+#include "engine/replication/primary.h"
+#include "engine/replication/replica.h"
+#include "engine/replication/secondary.h"
+#include "proto/replication.pb.h"
+
+namespace replsim::cluster {
+
+inline constexpr uint32_t kForwardHopsMax = 4;
+inline constexpr size_t kDedupeEntriesMax = 50000;
+inline constexpr std::string_view kUsersPrefix = "auth/userpass/users/";
+inline constexpr std::string_view kDedupePrefix = "sys/dedupe/";
+
+using Reply = std::function<void(proto::ClientResponse)>;
+using OperatorReply = std::function<void(proto::OperatorResponse)>;
+
+// Where a request came from: decides token checks and forwarding.
+struct Origin {
+  bool trusted = false;  // forwarded by another cluster's node: the token was checked there
+  uint32_t hops = 0;
+};
+
+class NodeImpl {
+ public:
+  NodeImpl(Env& env, NodeConfig config);
+  ~NodeImpl();
+  void start();
+
+  Env& env_;
+  NodeConfig config_;
+  NodeCounters counters_;
+  NodeObserver* observer_ = nullptr;
+  replication::ReplicationCounters rc_;
+  HaLock lock_;
+  LockGeneration generation_;
+  bool active_ = false;
+  std::unique_ptr<FencedEnv> fenced_env_;
+  std::unique_ptr<replication::Replica> replica_;
+  std::unique_ptr<replication::Primary> primary_;
+  std::unique_ptr<replication::Secondary> secondary_;
+
+  // node.cc: lifecycle and dispatch
+  void on_message(NodeId from, std::string payload);
+  void on_acquired(LockGeneration generation);
+  void on_lost();
+  void become_active(std::unique_ptr<replication::Replica> replica);
+  void start_role();
+  const std::string& mode() const;
+  bool check_active();
+  proto::ReplicationStatus build_status() const;
+  void sweep_tokens();
+
+  // router.cc: client requests, forwarding, read-after-write
+  void handle_client(proto::ClientRequest req, std::optional<proto::KeyChange> sealed,
+                     Origin origin, Reply reply);
+  void handle_write(proto::ClientRequest req, std::optional<proto::KeyChange> sealed,
+                    Origin origin, Reply reply);
+  void handle_read(proto::ClientRequest req, Origin origin, Reply reply);
+  void serve_read(const proto::ClientRequest& req, Reply reply);
+  void commit_write(const proto::ClientRequest& req, std::optional<proto::KeyChange> sealed,
+                    Reply reply);
+  void forward(std::function<NodeId(uint32_t attempt)> target, proto::ForwardRequest fwd,
+               Reply reply, OperatorReply op_reply);
+  void on_forward_request(NodeId from, proto::ForwardRequest fwd);
+  void on_forward_response(const proto::ForwardResponse& resp);
+  NodeId active_target(uint32_t attempt);
+  NodeId primary_target(uint32_t attempt);
+  bool has_index_state(const proto::IndexState& s) const;
+
+  // auth.cc
+  void login(const proto::ClientRequest& req, Reply reply);
+  Status check_token(const std::string& token, int64_t* ttl_us);
+
+  // operator.cc
+  void handle_operator(proto::OperatorRequest req, Origin origin, OperatorReply reply);
+  void enable_primary(OperatorReply reply);
+  void promote(OperatorReply reply);
+  void demote(OperatorReply reply);
+  void finish_operator(const Status& s, uint64_t request_id, OperatorReply reply,
+                       std::string token = "");
+
+  struct PendingForward {
+    proto::ForwardRequest fwd;
+    std::function<NodeId(uint32_t)> target;
+    Reply reply;
+    OperatorReply op_reply;
+    uint32_t attempt = 0;
+    TimerId retry = kNoTimer;
+    TimerId deadline = kNoTimer;
+  };
+  void send_forward(uint64_t id);
+  std::map<uint64_t, PendingForward> forwards_;
+  uint64_t next_forward_id_ = 1;
+
+  std::map<uint64_t, uint64_t> dedupe_;  // request_id → WAL index
+  std::deque<uint64_t> dedupe_order_;
+  std::map<uint64_t, std::vector<Reply>> inflight_writes_;
+  TimerId sweep_timer_ = kNoTimer;
+  std::shared_ptr<bool> alive_;
+};
+
+proto::ClientResponse error_response(uint64_t request_id, proto::ErrorCode code,
+                                     const std::string& message);
+
+}  // namespace replsim::cluster

@@ -1,0 +1,142 @@
+// Operator actions (Vault sys/replication/performance/*): enable primary, secondary token,
+// enable secondary, promote, demote, update-primary, status; plus create-user (replicated).
+#include <algorithm>
+
+#include "engine/cluster/node_impl.h"
+#include "engine/replication/messenger.h"
+
+namespace replsim::cluster {
+
+void NodeImpl::finish_operator(const Status& s, uint64_t request_id, OperatorReply reply,
+                               std::string token) {
+  proto::OperatorResponse r;
+  r.set_request_id(request_id);
+  if (!s.is_ok()) {
+    r.set_error(s.code() == StatusCode::kPermissionDenied ? proto::PERMISSION_DENIED
+                : s.code() == StatusCode::kUnavailable    ? proto::UNAVAILABLE
+                : s.code() == StatusCode::kInvalidArgument ? proto::INVALID_ARGUMENT
+                                                           : proto::INTERNAL);
+    r.set_error_message(s.to_string());
+  }
+  r.set_token(std::move(token));
+  *r.mutable_status() = build_status();
+  reply(std::move(r));
+}
+
+void NodeImpl::handle_operator(proto::OperatorRequest req, Origin origin, OperatorReply reply) {
+  uint64_t id = req.request_id();
+  if (!check_active()) {
+    if (origin.hops >= kForwardHopsMax) {
+      return finish_operator(Status::unavailable("too many hops"), id, std::move(reply));
+    }
+    proto::ForwardRequest fwd;
+    fwd.set_hops(origin.hops + 1);
+    fwd.set_origin_cluster(config_.cluster_id.value);
+    *fwd.mutable_operator_request() = std::move(req);
+    return forward([this](uint32_t a) { return active_target(a); }, std::move(fwd), nullptr,
+                   std::move(reply));
+  }
+  std::weak_ptr<bool> alive = alive_;
+  auto done = [this, alive, id, reply](Status s) {
+    if (!alive.expired()) finish_operator(s, id, reply);
+  };
+  const std::string& m = mode();
+  switch (req.action_case()) {
+    case proto::OperatorRequest::kStatus:
+      return finish_operator(Status(), id, std::move(reply));
+    case proto::OperatorRequest::kEnablePrimary:
+      if (m != "disabled") return done(Status::invalid_argument("mode is " + m));
+      return enable_primary(std::move(reply));
+    case proto::OperatorRequest::kSecondaryToken: {
+      if (!primary_) return done(Status::invalid_argument("not a primary"));
+      std::vector<NodeId> nodes = config_.cluster_nodes;
+      auto token = primary_->create_token(req.secondary_token().id(),
+                                          req.secondary_token().ttl_us(), nodes);
+      if (!token.is_ok()) return done(token.status());
+      std::string t = token.value();
+      return replica_->save_config([this, alive, id, reply, t](Status s) {
+        if (!alive.expired()) finish_operator(s, id, reply, s.is_ok() ? t : "");
+      });
+    }
+    case proto::OperatorRequest::kEnableSecondary:
+      if (m == "primary") return done(Status::invalid_argument("mode is primary; demote first"));
+      if (!secondary_) start_role();
+      return secondary_->activate(req.enable_secondary().token(), true, done);
+    case proto::OperatorRequest::kUpdatePrimary:
+      if (m != "secondary" || !secondary_) return done(Status::invalid_argument("not a secondary"));
+      return secondary_->activate(req.update_primary().token(), false, done);
+    case proto::OperatorRequest::kPromote:
+      if (m != "secondary") return done(Status::invalid_argument("not a secondary"));
+      return promote(std::move(reply));
+    case proto::OperatorRequest::kDemote:
+      if (m != "primary") return done(Status::invalid_argument("not a primary"));
+      return demote(std::move(reply));
+    case proto::OperatorRequest::kCreateUser: {
+      proto::ClientRequest w;
+      w.set_request_id(id);
+      w.mutable_write()->set_path(std::string(kUsersPrefix) + req.create_user().username());
+      w.mutable_write()->set_value(
+          replication::to_hex(replication::sha256("pw|" + req.create_user().password())));
+      return handle_client(std::move(w), std::nullopt, Origin{true, origin.hops},
+                           [this, alive, id, reply](proto::ClientResponse r) {
+                             if (alive.expired()) return;
+                             Status s = r.error() == proto::OK
+                                            ? Status()
+                                            : Status(StatusCode::kUnavailable, r.error_message());
+                             finish_operator(s, id, reply);
+                           });
+    }
+    default:
+      return done(Status::invalid_argument("no action"));
+  }
+}
+
+void NodeImpl::enable_primary(OperatorReply reply) {
+  auto& c = replica_->config();
+  uint64_t epoch = replication::next_epoch(std::max(c.highest_epoch_seen(), c.epoch()),
+                                           config_.cluster_id.value);
+  c.set_mode("primary");
+  c.set_epoch(epoch);
+  c.set_highest_epoch_seen(epoch);
+  std::weak_ptr<bool> alive = alive_;
+  replica_->store().set_epoch(Epoch(epoch), [this, alive, reply](Status s) {
+    if (alive.expired()) return;
+    if (!s.is_ok()) return finish_operator(s, 0, reply);
+    replica_->save_config([this, alive, reply](Status s2) {
+      if (alive.expired()) return;
+      if (s2.is_ok()) start_role();
+      finish_operator(s2, 0, reply);
+    });
+  });
+}
+
+void NodeImpl::promote(OperatorReply reply) {
+  auto& c = replica_->config();
+  uint64_t applied = secondary_ ? secondary_->applied().value : 0;
+  uint64_t primary_last = secondary_ ? secondary_->primary_last_wal() : 0;
+  uint64_t lost = primary_last > applied ? primary_last - applied : 0;
+  counters_.writes_lost_on_failover += lost;
+  c.set_writes_lost_on_failover(c.writes_lost_on_failover() + lost);
+  c.set_primary_last_wal_seen(primary_last);
+  secondary_.reset();
+  c.clear_primary_nodes();
+  c.clear_credential();
+  enable_primary(std::move(reply));
+}
+
+void NodeImpl::demote(OperatorReply reply) {
+  auto& c = replica_->config();
+  c.set_mode("secondary");
+  c.clear_primary_nodes();
+  c.clear_secondaries();
+  c.clear_tokens();
+  primary_.reset();
+  std::weak_ptr<bool> alive = alive_;
+  replica_->save_config([this, alive, reply](Status s) {
+    if (alive.expired()) return;
+    if (s.is_ok()) start_role();
+    finish_operator(s, 0, reply);
+  });
+}
+
+}  // namespace replsim::cluster

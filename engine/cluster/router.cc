@@ -1,0 +1,339 @@
+// Request routing: standby → active forwarding, secondary → primary forwarding with the
+// read-after-write hold, required index states, and the primary's write path (dedupe).
+#include <algorithm>
+
+#include "engine/cluster/node_impl.h"
+#include "engine/replication/messenger.h"
+
+namespace replsim::cluster {
+
+using replication::send_envelope;
+
+bool NodeImpl::has_index_state(const proto::IndexState& s) const {
+  if (secondary_) return secondary_->has_state(s.epoch(), s.wal_index());
+  uint64_t epoch = replica_->config().epoch();
+  return epoch > s.epoch() ||
+         (epoch == s.epoch() && replica_->store().last_wal_index().value >= s.wal_index());
+}
+
+NodeId NodeImpl::active_target(uint32_t attempt) {
+  NodeId holder = lock_.holder_hint();
+  if (holder.value != 0 && holder != env_.self() && attempt % 4 != 3) return holder;
+  std::vector<NodeId> others;
+  for (NodeId n : config_.cluster_nodes) {
+    if (n != env_.self()) others.push_back(n);
+  }
+  if (others.empty()) return NodeId();
+  return others[attempt % others.size()];
+}
+
+NodeId NodeImpl::primary_target(uint32_t attempt) {
+  if (!secondary_ || !replica_) return NodeId();
+  const auto& nodes = replica_->config().primary_nodes();
+  if (nodes.empty()) return NodeId();
+  NodeId hint = secondary_->primary_hint();
+  if (attempt == 0 && hint.value != 0) return hint;
+  return NodeId(nodes[attempt % nodes.size()]);
+}
+
+void NodeImpl::handle_client(proto::ClientRequest req, std::optional<proto::KeyChange> sealed,
+                             Origin origin, Reply reply) {
+  if (!check_active()) {
+    if (origin.hops >= kForwardHopsMax) {
+      return reply(error_response(req.request_id(), proto::UNAVAILABLE, "too many hops"));
+    }
+    proto::ForwardRequest fwd;
+    fwd.set_hops(origin.hops + 1);
+    fwd.set_origin_cluster(origin.trusted ? UINT32_MAX : config_.cluster_id.value);
+    *fwd.mutable_request() = std::move(req);
+    if (sealed) *fwd.mutable_sealed() = std::move(*sealed);
+    return forward([this](uint32_t a) { return active_target(a); }, std::move(fwd),
+                   std::move(reply), nullptr);
+  }
+  if (req.op_case() == proto::ClientRequest::kLogin) return login(req, std::move(reply));
+  int64_t ttl_us = 0;
+  if (!origin.trusted) {
+    Status s = check_token(req.token(), &ttl_us);
+    if (!s.is_ok()) {
+      return reply(error_response(req.request_id(), proto::PERMISSION_DENIED, "permission denied"));
+    }
+  }
+  switch (req.op_case()) {
+    case proto::ClientRequest::kWrite:
+    case proto::ClientRequest::kDel:
+      return handle_write(std::move(req), std::move(sealed), origin, std::move(reply));
+    case proto::ClientRequest::kRead:
+    case proto::ClientRequest::kList:
+      return handle_read(std::move(req), origin, std::move(reply));
+    case proto::ClientRequest::kTokenLookup: {
+      proto::ClientResponse r;
+      r.set_request_id(req.request_id());
+      r.set_token_ttl_us(ttl_us);
+      r.set_served_by_node(env_.self().value);
+      r.set_served_by_cluster(config_.cluster_id.value);
+      return reply(std::move(r));
+    }
+    default:
+      return reply(error_response(req.request_id(), proto::INVALID_ARGUMENT, "no operation"));
+  }
+}
+
+void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyChange> sealed,
+                            Origin origin, Reply reply) {
+  const std::string& path = req.has_write() ? req.write().path() : req.del().path();
+  if (path.empty() || path.rfind("sys/", 0) == 0) {
+    return reply(error_response(req.request_id(), proto::INVALID_ARGUMENT,
+                                "path '" + path + "' is reserved or empty"));
+  }
+  bool local = replica_->mounts().is_local(path);
+  if (local || mode() != "secondary") return commit_write(req, std::move(sealed), std::move(reply));
+  // A secondary: seal the value here (ciphertext only on the wire), forward to the primary.
+  proto::ForwardRequest fwd;
+  fwd.set_hops(origin.hops + 1);
+  fwd.set_origin_cluster(config_.cluster_id.value);
+  if (req.has_write()) {
+    auto* k = fwd.mutable_sealed();
+    k->set_path(path);
+    k->set_ciphertext(sealed ? sealed->ciphertext()
+                             : replica_->barrier().encrypt(path, req.write().value()));
+    req.mutable_write()->clear_value();
+  }
+  uint64_t request_id = req.request_id();
+  *fwd.mutable_request() = std::move(req);
+  std::weak_ptr<bool> alive = alive_;
+  auto on_primary = [this, alive, request_id, reply](proto::ClientResponse r) {
+    if (alive.expired()) return;
+    r.set_forwarded(true);
+    r.set_served_by_node(env_.self().value);
+    if (r.error() != proto::OK || !secondary_) return reply(std::move(r));
+    counters_.raw_waits++;
+    proto::IndexState state = r.index_state();
+    secondary_->wait_for(state.epoch(), state.wal_index(), config_.raw_wait_us,
+                         [this, alive, r = std::move(r), reply](bool applied) mutable {
+                           if (alive.expired()) return;
+                           if (!applied) {
+                             counters_.raw_warnings++;
+                             r.set_warning(
+                                 "write forwarded to the primary was not yet applied on this "
+                                 "secondary; a read here may not see it");
+                           }
+                           reply(std::move(r));
+                         });
+  };
+  forward([this](uint32_t a) { return primary_target(a); }, std::move(fwd), std::move(on_primary),
+          nullptr);
+}
+
+void NodeImpl::commit_write(const proto::ClientRequest& req,
+                            std::optional<proto::KeyChange> sealed, Reply reply) {
+  uint64_t id = req.request_id();
+  auto done_it = dedupe_.find(id);
+  if (done_it != dedupe_.end()) {
+    counters_.writes_deduplicated++;
+    proto::ClientResponse r;
+    r.set_request_id(id);
+    r.set_wal_index(done_it->second);
+    r.mutable_index_state()->set_epoch(replica_->config().epoch());
+    r.mutable_index_state()->set_wal_index(done_it->second);
+    r.set_served_by_cluster(config_.cluster_id.value);
+    r.set_served_by_node(env_.self().value);
+    return reply(std::move(r));
+  }
+  auto inflight = inflight_writes_.find(id);
+  if (inflight != inflight_writes_.end()) {
+    counters_.writes_deduplicated++;
+    inflight->second.push_back(std::move(reply));
+    return;
+  }
+  const std::string& path = req.has_write() ? req.write().path() : req.del().path();
+  bool local = replica_->mounts().is_local(path);
+  Transaction txn;
+  if (req.has_write()) {
+    txn.put(path, sealed ? sealed->ciphertext() : replica_->barrier().encrypt(path, req.write().value()));
+  } else {
+    txn.del(path);
+  }
+  if (!local) {
+    txn.put(std::string(kDedupePrefix) + std::to_string(id), "");
+    if (dedupe_order_.size() >= kDedupeEntriesMax) {
+      txn.del(std::string(kDedupePrefix) + std::to_string(dedupe_order_.front()));
+    }
+  }
+  inflight_writes_[id].push_back(std::move(reply));
+  std::weak_ptr<bool> alive = alive_;
+  replica_->commit(std::move(txn), [this, alive, id, local](Result<CommitInfo> c) {
+    if (alive.expired()) return;
+    auto it = inflight_writes_.find(id);
+    if (it == inflight_writes_.end()) return;
+    std::vector<Reply> replies = std::move(it->second);
+    inflight_writes_.erase(it);
+    proto::ClientResponse r;
+    r.set_request_id(id);
+    r.set_served_by_cluster(config_.cluster_id.value);
+    r.set_served_by_node(env_.self().value);
+    if (!c.is_ok()) {
+      r.set_error(c.status().code() == StatusCode::kFenced ? proto::FENCED : proto::INTERNAL);
+      r.set_error_message(c.status().to_string());
+    } else {
+      uint64_t index = c->wal_index ? c->wal_index->value : replica_->store().last_wal_index().value;
+      r.set_wal_index(index);
+      r.mutable_index_state()->set_epoch(replica_->config().epoch());
+      r.mutable_index_state()->set_wal_index(index);
+      if (local) {
+        counters_.local_writes_committed++;
+      } else {
+        counters_.writes_committed++;
+        dedupe_[id] = index;
+        dedupe_order_.push_back(id);
+        if (dedupe_order_.size() > kDedupeEntriesMax) {
+          dedupe_.erase(dedupe_order_.front());
+          dedupe_order_.pop_front();
+        }
+        if (c->wal_index && observer_) observer_->on_wal_committed(env_.self(), c->epoch, *c->wal_index);
+        if (primary_) primary_->on_commit();
+      }
+    }
+    for (auto& fn : replies) fn(r);
+  });
+}
+
+void NodeImpl::handle_read(proto::ClientRequest req, Origin origin, Reply reply) {
+  if (!req.has_required_index_state() || has_index_state(req.required_index_state())) {
+    return serve_read(req, std::move(reply));
+  }
+  auto give_up = [this, req, origin, reply]() {
+    if (req.stale_policy() == proto::FORWARD && mode() == "secondary") {
+      proto::ForwardRequest fwd;
+      fwd.set_hops(origin.hops + 1);
+      fwd.set_origin_cluster(config_.cluster_id.value);
+      *fwd.mutable_request() = req;
+      return forward([this](uint32_t a) { return primary_target(a); }, std::move(fwd), reply,
+                     nullptr);
+    }
+    reply(error_response(req.request_id(), proto::REQUIRED_INDEX_STATE_NOT_PRESENT,
+                         "required index state not present"));
+  };
+  if (!secondary_) return give_up();
+  std::weak_ptr<bool> alive = alive_;
+  secondary_->wait_for(req.required_index_state().epoch(), req.required_index_state().wal_index(),
+                       config_.required_state_wait_us,
+                       [this, alive, req, reply, give_up](bool ok) {
+                         if (alive.expired()) return;
+                         if (ok && replica_) return serve_read(req, reply);
+                         give_up();
+                       });
+}
+
+void NodeImpl::serve_read(const proto::ClientRequest& req, Reply reply) {
+  proto::ClientResponse r;
+  r.set_request_id(req.request_id());
+  r.set_served_by_node(env_.self().value);
+  r.set_served_by_cluster(config_.cluster_id.value);
+  r.mutable_index_state()->set_epoch(replica_->config().epoch());
+  r.mutable_index_state()->set_wal_index(secondary_ ? secondary_->applied().value
+                                                    : replica_->store().last_wal_index().value);
+  if (req.has_read()) {
+    const std::string& path = req.read().path();
+    if (path.rfind("sys/", 0) == 0) {
+      return reply(error_response(req.request_id(), proto::INVALID_ARGUMENT, "reserved path"));
+    }
+    auto value = replica_->store().get(path);
+    if (value) {
+      auto plain = replica_->barrier().decrypt(path, *value);
+      if (!plain.is_ok()) {
+        return reply(error_response(req.request_id(), proto::INTERNAL, plain.status().to_string()));
+      }
+      r.set_found(true);
+      r.set_value(std::move(plain.value()));
+    }
+  } else {
+    for (auto& p : replica_->store().list(req.list().prefix())) {
+      if (p.rfind("sys/", 0) != 0) r.add_keys(p);
+    }
+  }
+  reply(std::move(r));
+}
+
+// ---- forwarding ----
+
+void NodeImpl::forward(std::function<NodeId(uint32_t)> target, proto::ForwardRequest fwd,
+                       Reply reply, OperatorReply op_reply) {
+  uint64_t id = next_forward_id_++;
+  fwd.set_forward_id(id);
+  PendingForward& p = forwards_[id];
+  p.fwd = std::move(fwd);
+  p.target = std::move(target);
+  p.reply = std::move(reply);
+  p.op_reply = std::move(op_reply);
+  p.deadline = env_.schedule(config_.forward_timeout_us, [this, id] {
+    auto it = forwards_.find(id);
+    if (it == forwards_.end()) return;
+    PendingForward f = std::move(it->second);
+    forwards_.erase(it);
+    env_.cancel(f.retry);
+    std::string msg = "no answer from the active/primary node within the forwarding bound";
+    if (f.reply) f.reply(error_response(f.fwd.request().request_id(), proto::UNAVAILABLE, msg));
+    if (f.op_reply) {
+      proto::OperatorResponse r;
+      r.set_request_id(f.fwd.operator_request().request_id());
+      r.set_error(proto::UNAVAILABLE);
+      r.set_error_message(msg);
+      f.op_reply(std::move(r));
+    }
+  });
+  counters_.requests_forwarded++;
+  send_forward(id);
+}
+
+void NodeImpl::send_forward(uint64_t id) {
+  auto it = forwards_.find(id);
+  if (it == forwards_.end()) return;
+  PendingForward& p = it->second;
+  NodeId to = p.target(p.attempt++);
+  if (to.value != 0 && to != env_.self()) {
+    proto::NodeEnvelope out;
+    *out.mutable_forward_request() = p.fwd;
+    send_envelope(env_, to, out);
+  }
+  p.retry = env_.schedule(config_.forward_retry_us, [this, id] { send_forward(id); });
+}
+
+void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
+  uint64_t forward_id = fwd.forward_id();
+  if (fwd.has_operator_request()) {
+    return handle_operator(std::move(*fwd.mutable_operator_request()), Origin{false, fwd.hops()},
+                           [this, from, forward_id](proto::OperatorResponse r) {
+                             proto::NodeEnvelope out;
+                             out.mutable_forward_response()->set_forward_id(forward_id);
+                             *out.mutable_forward_response()->mutable_operator_response() = r;
+                             send_envelope(env_, from, out);
+                           });
+  }
+  Origin origin{fwd.origin_cluster() != config_.cluster_id.value, fwd.hops()};
+  std::optional<proto::KeyChange> sealed;
+  if (fwd.has_sealed()) sealed = fwd.sealed();
+  handle_client(std::move(*fwd.mutable_request()), std::move(sealed), origin,
+                [this, from, forward_id](proto::ClientResponse r) {
+                  proto::NodeEnvelope out;
+                  out.mutable_forward_response()->set_forward_id(forward_id);
+                  *out.mutable_forward_response()->mutable_response() = std::move(r);
+                  send_envelope(env_, from, out);
+                });
+}
+
+void NodeImpl::on_forward_response(const proto::ForwardResponse& resp) {
+  auto it = forwards_.find(resp.forward_id());
+  if (it == forwards_.end()) return;  // late or duplicate
+  PendingForward f = std::move(it->second);
+  forwards_.erase(it);
+  env_.cancel(f.retry);
+  env_.cancel(f.deadline);
+  if (f.reply) {
+    proto::ClientResponse r = resp.response();
+    r.set_forwarded(true);
+    f.reply(std::move(r));
+  }
+  if (f.op_reply) f.op_reply(resp.operator_response());
+}
+
+}  // namespace replsim::cluster

@@ -1,0 +1,86 @@
+#include "engine/replication/messenger.h"
+
+#include <openssl/sha.h>
+
+#include "engine/storage/barrier.h"
+
+namespace replsim::replication {
+
+std::string sha256(std::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  return std::string(reinterpret_cast<char*>(digest), sizeof(digest));
+}
+
+std::string to_hex(std::string_view bytes) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+Result<std::string> from_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return Status::invalid_argument("odd hex length");
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]);
+    int lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return Status::invalid_argument("bad hex digit");
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+std::string credential_proof(const std::string& secondary_id, const std::string& credential) {
+  return sha256("cred|" + secondary_id + "|" + credential);
+}
+
+std::string wrap(Random& random, const std::string& wrap_key, std::string_view label,
+                 std::string_view plaintext) {
+  Keyring ring;
+  ring.add_key(1, wrap_key);
+  Barrier barrier(std::move(ring), random);
+  return barrier.encrypt(label, plaintext);
+}
+
+Result<std::string> unwrap(Random& random, const std::string& wrap_key, std::string_view label,
+                           std::string_view wrapped) {
+  Keyring ring;
+  ring.add_key(1, wrap_key);
+  Barrier barrier(std::move(ring), random);
+  return barrier.decrypt(label, wrapped);
+}
+
+void to_proto(const WalEntry& entry, int64_t commit_time_us, proto::WalEntryMsg* out) {
+  out->set_index(entry.index.value);
+  out->set_epoch(entry.epoch.value);
+  out->set_commit_time_us(commit_time_us);
+  for (const KeyChange& k : entry.changes) {
+    auto* c = out->add_changes();
+    c->set_path(k.path);
+    c->set_ciphertext(k.ciphertext);
+    c->set_deleted(k.deleted);
+  }
+}
+
+WalEntry from_proto(const proto::WalEntryMsg& msg) {
+  WalEntry e;
+  e.index = WalIndex(msg.index());
+  e.epoch = Epoch(msg.epoch());
+  e.changes.reserve(msg.changes_size());
+  for (const auto& c : msg.changes()) {
+    e.changes.push_back({c.path(), c.ciphertext(), c.deleted()});
+  }
+  return e;
+}
+
+}  // namespace replsim::replication

@@ -1,0 +1,91 @@
+// engine/replication/replica.h — one cluster's data plane, as seen by its active node.
+//
+// Owns the Store (opened through the fenced Env, so every file write is checked against the
+// HA lock), the encryption Barrier, the merkle index over replicated entries and the
+// persisted replication configuration ("sys/replication/config", a local path).
+//
+// Contract:
+// - Everything under "sys/" and the configured local prefixes is local: never in a WAL entry,
+//   never in the merkle index. The merkle index is updated after each acknowledged commit
+//   from exactly the replicated mutations of that commit, so it always describes acknowledged
+//   storage. At open it is rebuilt from storage (counted in index_rebuilds; the ARIES page
+//   file of engine/aries will replace the rebuild once integrated).
+// - Every commit carries expected_generation = the lock generation this replica was opened
+//   with (the Store's own fence), on top of the file-level fence.
+// - The keyring is stored at "sys/keyring" (a fresh cluster generates one); install_keyring()
+//   replaces it (a secondary at activation).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "engine/env.h"
+#include "engine/merkle/merkle_index.h"
+#include "engine/storage/barrier.h"
+#include "engine/storage/mount_table.h"
+#include "engine/storage/store.h"
+#include "proto/replication.pb.h"
+
+namespace replsim::replication {
+
+inline constexpr std::string_view kConfigPath = "sys/replication/config";
+inline constexpr std::string_view kKeyringPath = "sys/keyring";
+
+struct ReplicaOptions {
+  std::vector<std::string> local_prefixes;  // beyond "sys/"
+  WalOptions wal;
+};
+
+struct ReplicaCounters {
+  uint64_t index_rebuilds = 0;
+};
+
+class Replica {
+ public:
+  // Opens storage (recovery), loads or creates keyring and configuration, rebuilds the merkle
+  // index. Then persists `generation` as the store's lock generation (done once it is durable).
+  static void open(Env& env, ReplicaOptions options, LockGeneration generation,
+                   std::function<void(Result<std::unique_ptr<Replica>>)> done);
+  ~Replica();
+
+  Store& store() { return *store_; }
+  const Store& store() const { return *store_; }
+  Barrier& barrier() { return *barrier_; }
+  merkle::MerkleIndex& merkle() { return merkle_; }
+  const MountTable& mounts() const { return store_->mounts(); }
+  LockGeneration generation() const { return generation_; }
+  const ReplicaCounters& counters() const { return counters_; }
+
+  proto::ReplicationConfig& config() { return config_; }
+  // Persists config() (local path). Adds it to `txn` when given instead of committing alone.
+  void save_config(std::function<void(Status)> done);
+  void add_config(Transaction* txn) const;
+
+  // Commits a transaction (fenced); updates the merkle index on success.
+  void commit(Transaction txn, CommitCallback done);
+  // Secondary: applies one primary entry; updates the merkle index on success.
+  void commit_replicated(WalEntry entry, CommitCallback done);
+  void install_keyring(Keyring keyring, std::function<void(Status)> done);
+
+  // Replicated data, decrypted (checkers).
+  std::map<std::string, std::string> replicated_plaintext() const;
+  std::map<std::string, std::string> local_raw() const;
+
+ private:
+  Replica(Env& env, std::unique_ptr<Store> store, LockGeneration generation);
+  void rebuild_merkle();
+  void apply_to_merkle(const std::vector<Mutation>& mutations);
+
+  Env& env_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Barrier> barrier_;
+  merkle::MerkleIndex merkle_;
+  proto::ReplicationConfig config_;
+  LockGeneration generation_;
+  ReplicaCounters counters_;
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace replsim::replication

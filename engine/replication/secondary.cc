@@ -1,0 +1,263 @@
+#include "engine/replication/secondary.h"
+
+#include <algorithm>
+
+#include "engine/replication/messenger.h"
+#include "proto/merkle.pb.h"
+
+namespace replsim::replication {
+
+Secondary::Secondary(Env& env, Replica& replica, ReplicationOptions options,
+                     ReplicationCounters& counters, Applied applied, StateChanged state_changed)
+    : env_(env),
+      replica_(replica),
+      options_(options),
+      counters_(counters),
+      applied_fn_(std::move(applied)),
+      state_fn_(std::move(state_changed)),
+      alive_(std::make_shared<bool>(true)) {}
+
+Secondary::~Secondary() {
+  *alive_ = false;
+  env_.cancel(reconnect_timer_);
+  env_.cancel(watchdog_timer_);
+  env_.cancel(activation_timer_);
+  for (auto& [id, w] : waiters_) env_.cancel(w.timer);
+}
+
+std::string Secondary::proof() const {
+  const auto& c = replica_.config();
+  return credential_proof(c.secondary_id(), c.credential());
+}
+
+void Secondary::set_state(const std::string& state) {
+  if (state == state_) return;
+  state_ = state;
+  if (state_fn_) state_fn_(state_);
+}
+
+NodeId Secondary::primary_hint() const {
+  if (primary_hint_.value != 0) return primary_hint_;
+  const auto& nodes = replica_.config().primary_nodes();
+  if (nodes.empty()) return NodeId();
+  return NodeId(nodes[primary_rotation_ % nodes.size()]);
+}
+
+bool Secondary::has_state(uint64_t epoch, uint64_t index) const {
+  uint64_t mine = replica_.config().epoch();
+  return mine > epoch || (mine == epoch && applied_.value >= index);
+}
+
+void Secondary::start() {
+  auto remote = replica_.store().last_remote();
+  applied_ = (remote && remote->epoch.value == replica_.config().epoch()) ? remote->index
+                                                                         : WalIndex();
+  submitted_ = applied_;
+  if (replica_.config().mode() != "secondary" || replica_.config().primary_nodes().empty()) {
+    set_state("idle");
+    return;
+  }
+  backoff_us_ = 0;
+  connect();
+  arm_watchdog();
+}
+
+void Secondary::arm_watchdog() {
+  env_.cancel(watchdog_timer_);
+  watchdog_timer_ = env_.schedule(options_.secondary_timeout_us, [this] {
+    watchdog_timer_ = kNoTimer;
+    arm_watchdog();
+    if (state_ == "idle") return;
+    if (env_.now_us() - last_heard_us_ > options_.secondary_timeout_us) {
+      primary_hint_ = NodeId();
+      primary_rotation_++;
+      schedule_reconnect();
+    }
+  });
+}
+
+void Secondary::schedule_reconnect() {
+  if (reconnect_timer_ != kNoTimer) return;
+  set_state("connecting");
+  session_ = 0;  // ignore everything of the old session meanwhile
+  backoff_us_ = backoff_us_ == 0 ? options_.reconnect_backoff_min_us
+                                 : std::min(backoff_us_ * 2, options_.reconnect_backoff_max_us);
+  reconnect_timer_ = env_.schedule(backoff_us_, [this] {
+    reconnect_timer_ = kNoTimer;
+    connect();
+  });
+}
+
+void Secondary::connect() {
+  resume_stream(applied_.value > 0 || replica_.store().last_remote() ? WalIndex(applied_.value + 1)
+                                                                     : WalIndex());
+}
+
+void Secondary::resume_stream(WalIndex from) {
+  NodeId target = primary_hint();
+  if (target.value == 0) return set_state("idle");
+  set_state("connecting");
+  session_ = env_.random().next_u64() | 1;
+  last_heard_us_ = env_.now_us();
+  proto::NodeEnvelope out;
+  auto* r = out.mutable_stream_request();
+  r->set_secondary_id(replica_.config().secondary_id());
+  r->set_credential_proof(proof());
+  r->set_epoch(replica_.config().epoch());
+  r->set_from_index(from.value);
+  r->set_session(session_);
+  send_envelope(env_, target, out);
+}
+
+bool Secondary::handle(NodeId from, const proto::NodeEnvelope& e) {
+  switch (e.body_case()) {
+    case proto::NodeEnvelope::kActivationResponse:
+      on_activation_response(e.activation_response());
+      return true;
+    case proto::NodeEnvelope::kStreamResponse:
+      on_stream_response(from, e.stream_response());
+      return true;
+    case proto::NodeEnvelope::kWalBatch:
+      on_batch(from, e.wal_batch());
+      return true;
+    case proto::NodeEnvelope::kHeartbeat:
+      on_heartbeat(from, e.heartbeat());
+      return true;
+    case proto::NodeEnvelope::kMerkleRound:
+      on_merkle(e.merkle_round());
+      return true;
+    default:
+      return false;
+  }
+}
+
+void Secondary::on_stream_response(NodeId from, const proto::StreamResponse& r) {
+  if (r.session() != session_ || session_ == 0) return;
+  last_heard_us_ = env_.now_us();
+  primary_last_wal_ = std::max(primary_last_wal_, r.primary_last_wal());
+  switch (r.error()) {
+    case proto::STREAM_OK:
+      primary_hint_ = from;
+      backoff_us_ = 0;
+      set_state("stream-wals");
+      return;
+    case proto::STREAM_TOO_OLD:
+      primary_hint_ = from;
+      target_epoch_ = r.epoch();
+      start_reconcile();
+      return;
+    case proto::STREAM_DENIED:
+      session_ = 0;
+      set_state("idle");
+      return;
+    default:
+      primary_hint_ = NodeId();
+      primary_rotation_++;
+      schedule_reconnect();
+      return;
+  }
+}
+
+void Secondary::on_batch(NodeId from, const proto::WalBatch& b) {
+  if (b.session() != session_ || session_ == 0) {
+    counters_.duplicate_batches_ignored++;
+    return;
+  }
+  if (b.epoch() != replica_.config().epoch()) {
+    counters_.stale_epoch_refused++;
+    return;
+  }
+  last_heard_us_ = env_.now_us();
+  primary_last_wal_ = std::max(primary_last_wal_, b.primary_last_wal());
+  counters_.batches_applied++;
+  uint64_t session = session_;
+  for (const auto& msg : b.entries()) {
+    if (msg.index() <= submitted_.value) continue;  // duplicate
+    if (msg.index() != submitted_.value + 1) {      // gap: ask again from the applied index
+      schedule_reconnect();
+      return;
+    }
+    submitted_ = WalIndex(msg.index());
+    bool last = &msg == &b.entries(b.entries_size() - 1);
+    std::weak_ptr<bool> alive = alive_;
+    uint64_t epoch = b.epoch();
+    replica_.commit_replicated(from_proto(msg), [this, alive, session, epoch, last,
+                                                 index = msg.index()](Result<CommitInfo> c) {
+      if (alive.expired()) return;
+      if (!c.is_ok()) {
+        submitted_ = applied_;
+        schedule_reconnect();
+        return;
+      }
+      if (epoch == replica_.config().epoch()) {
+        REPLSIM_ASSERT(index > applied_.value);
+        applied_ = WalIndex(index);
+      }
+      counters_.entries_applied++;
+      if (applied_fn_) applied_fn_(Epoch(epoch), WalIndex(index));
+      notify_waiters();
+      if (last && session == session_) send_ack();
+    });
+  }
+}
+
+void Secondary::send_ack() {
+  proto::NodeEnvelope out;
+  auto* a = out.mutable_wal_ack();
+  a->set_session(session_);
+  a->set_secondary_id(replica_.config().secondary_id());
+  a->set_applied_index(applied_.value);
+  a->set_epoch(replica_.config().epoch());
+  a->set_credential_proof(proof());
+  send_envelope(env_, primary_hint(), out);
+}
+
+void Secondary::on_heartbeat(NodeId from, const proto::Heartbeat& h) {
+  if (h.session() != session_ || session_ == 0) return;
+  if (h.epoch() != replica_.config().epoch()) {
+    counters_.stale_epoch_refused++;
+    return;
+  }
+  last_heard_us_ = env_.now_us();
+  last_heartbeat_us_ = env_.now_us();
+  primary_last_wal_ = std::max(primary_last_wal_, h.primary_last_wal());
+  if (state_ != "stream-wals") return;
+  // The last batch was lost (no later batch shows the gap): ask again.
+  bool stalled = submitted_ == applied_ && h.primary_last_wal() > applied_.value;
+  stalled_heartbeats_ = stalled ? stalled_heartbeats_ + 1 : 0;
+  if (stalled_heartbeats_ >= 3) {
+    stalled_heartbeats_ = 0;
+    connect();
+  } else {
+    send_ack();
+  }
+}
+
+void Secondary::wait_for(uint64_t epoch, uint64_t index, TimeUs timeout_us,
+                         std::function<void(bool)> fn) {
+  if (has_state(epoch, index)) return fn(true);
+  uint64_t id = next_waiter_++;
+  TimerId timer = env_.schedule(timeout_us, [this, id] {
+    auto it = waiters_.find(id);
+    if (it == waiters_.end()) return;
+    auto fn = std::move(it->second.fn);
+    waiters_.erase(it);
+    fn(false);
+  });
+  waiters_[id] = Waiter{epoch, index, std::move(fn), timer};
+}
+
+void Secondary::notify_waiters() {
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    if (!has_state(it->second.epoch, it->second.index)) {
+      ++it;
+      continue;
+    }
+    env_.cancel(it->second.timer);
+    auto fn = std::move(it->second.fn);
+    it = waiters_.erase(it);
+    fn(true);
+  }
+}
+
+}  // namespace replsim::replication

@@ -1,0 +1,117 @@
+// engine/replication/secondary.h — the secondary side: activation, streaming, reconciliation.
+//
+// State machine (Vault's names): idle → connecting → (stream-wals | merkle-diff →
+// merkle-sync → stream-wals); any failure or silence → connecting again after a backoff
+// (doubling from reconnect_backoff_min_us to _max_us). idle = no primary configured.
+// Invariants:
+// - Batches are applied strictly in index order, each entry once: entries at or below the
+//   applied index are skipped (duplicates), a batch starting past applied + 1 (a gap) sends
+//   the secondary back to connecting, which re-requests from applied + 1 (or reconciles).
+// - Within an epoch the applied index never moves backwards (asserted). A batch, heartbeat or
+//   answer of another session or an older epoch is ignored (fencing of old-epoch streams).
+// - Merkle-sync applies its changes in one storage transaction that also records the resume
+//   position (guard, epoch); streaming then resumes at guard + 1.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/env.h"
+#include "engine/merkle/reconcile.h"
+#include "engine/replication/primary.h"
+#include "engine/replication/replica.h"
+
+namespace replsim::replication {
+
+class Secondary {
+ public:
+  using Applied = std::function<void(Epoch, WalIndex)>;
+  using StateChanged = std::function<void(const std::string&)>;
+
+  Secondary(Env& env, Replica& replica, ReplicationOptions options, ReplicationCounters& counters,
+            Applied applied, StateChanged state_changed);
+  ~Secondary();
+
+  // Activation (enable-secondary, clear = true; update-primary, clear = false). `done` gets
+  // the outcome once the keyring and configuration are durable.
+  void activate(const std::string& token_hex, bool clear, std::function<void(Status)> done);
+  // Starts (or restarts) streaming from the persisted configuration.
+  void start();
+  bool handle(NodeId from, const proto::NodeEnvelope& envelope);
+
+  const std::string& state() const { return state_; }
+  Epoch epoch() const { return Epoch(replica_.config().epoch()); }
+  WalIndex applied() const { return applied_; }
+  uint64_t primary_last_wal() const { return primary_last_wal_; }
+  TimeUs last_heartbeat_us() const { return last_heartbeat_us_; }
+  // Has (epoch, index) of the primary lineage been applied here?
+  bool has_state(uint64_t epoch, uint64_t index) const;
+  // Calls fn(true) once has_state, or fn(false) after timeout_us (own clock).
+  void wait_for(uint64_t epoch, uint64_t index, TimeUs timeout_us, std::function<void(bool)> fn);
+  NodeId primary_hint() const;
+  void set_primary_hint(NodeId node) { primary_hint_ = node; }
+
+ private:
+  void set_state(const std::string& state);
+  void connect();
+  void schedule_reconnect();
+  void arm_watchdog();
+  void on_activation_response(const proto::ActivationResponse& r);
+  void on_stream_response(NodeId from, const proto::StreamResponse& r);
+  void on_batch(NodeId from, const proto::WalBatch& b);
+  void on_heartbeat(NodeId from, const proto::Heartbeat& h);
+  void on_merkle(const proto::MerkleRound& m);
+  void start_reconcile();
+  void send_merkle(uint32_t kind, const std::string& body);
+  void apply_sync(std::vector<proto::KeyChange> changes);
+  void resume_stream(WalIndex from);
+  void send_ack();
+  void notify_waiters();
+  std::string proof() const;
+
+  Env& env_;
+  Replica& replica_;
+  ReplicationOptions options_;
+  ReplicationCounters& counters_;
+  Applied applied_fn_;
+  StateChanged state_fn_;
+  std::string state_ = "idle";
+  uint64_t session_ = 0;
+  NodeId primary_hint_;
+  size_t primary_rotation_ = 0;
+  WalIndex applied_;     // acknowledged by storage
+  WalIndex submitted_;   // handed to storage
+  uint64_t primary_last_wal_ = 0;
+  uint64_t target_epoch_ = 0;  // epoch of the primary being reconciled with
+  TimeUs last_heard_us_ = 0;
+  TimeUs last_heartbeat_us_ = 0;
+  TimeUs backoff_us_ = 0;
+  int stalled_heartbeats_ = 0;
+  uint64_t activation_session_ = 0;
+  TimerId reconnect_timer_ = kNoTimer;
+  TimerId watchdog_timer_ = kNoTimer;
+  std::unique_ptr<merkle::ReplicaReconcile> reconcile_;
+  uint32_t reconcile_hash_bytes_ = merkle::kDefaultHashBytes;
+  // activation in progress
+  std::string activation_wrap_key_;
+  std::string activation_id_;
+  bool activation_clear_ = false;
+  std::function<void(Status)> activation_done_;
+  std::vector<NodeId> activation_nodes_;
+  TimerId activation_timer_ = kNoTimer;
+  int activation_attempts_ = 0;
+  struct Waiter {
+    uint64_t epoch;
+    uint64_t index;
+    std::function<void(bool)> fn;
+    TimerId timer;
+  };
+  std::map<uint64_t, Waiter> waiters_;
+  uint64_t next_waiter_ = 1;
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace replsim::replication
