@@ -131,6 +131,22 @@ void SimDisk::Impl::complete_after(TimeUs latency_us, const Caller& caller, cons
   });
 }
 
+void SimDisk::Impl::add_unsynced(Inode* inode, PendingWrite w) {
+  inode->unsynced.push_back(std::move(w));
+  if (inode->unsynced.size() > kUnsyncedWritesMax) {
+    apply_pending(&inode->durable, inode->unsynced.front());
+    inode->unsynced.pop_front();
+  }
+}
+
+void SimDisk::Impl::add_unsynced_ns(NsOp op) {
+  unsynced_ns_.push_back(std::move(op));
+  if (unsynced_ns_.size() > kUnsyncedNamespaceOpsMax) {
+    apply_ns_op(&durable_ns_, unsynced_ns_.front());
+    unsynced_ns_.pop_front();
+  }
+}
+
 bool SimDisk::Impl::draw_sync_failure() {
   if (syncs_to_fail_ > 0) {
     --syncs_to_fail_;

@@ -14,3 +14,7 @@ if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/disk_property_test.cc)
   replsim_test(NAME sim_disk_property_test LABEL property
                SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/disk_property_test.cc LIBS replsim_sim_disk)
 endif()
+
+# build/bin/sim_disk_bench: the cost of the disk model (appends, syncs, power loss).
+replsim_bench(NAME sim_disk_bench SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/disk_bench.cc
+              LIBS replsim_sim_disk)

@@ -53,6 +53,13 @@ struct NsOp {
   InodePtr inode;    // create only
 };
 
+// Bounds on the unsynced lists. Past them the OS "writes back" the oldest change on its own
+// (it becomes durable without a sync) — a behaviour the power-loss model already allows,
+// since a power loss may keep any in-order prefix — so memory stays bounded for files that
+// are written and never synced.
+constexpr size_t kUnsyncedWritesMax = 1 << 14;        // per file
+constexpr size_t kUnsyncedNamespaceOpsMax = 1 << 14;  // per disk
+
 // Sectors touched by a write (0 for a truncate or an empty write).
 size_t write_sectors(const PendingWrite& w);
 // Applies `w` to `image`, keeping only its first `sectors_kept` sectors when given (a torn
@@ -102,6 +109,9 @@ class SimDisk::Impl {
   // completion in the trace, then calls `done` with the effect's status if the caller lives.
   void complete_after(TimeUs latency_us, const Caller& caller, const char* kind, uint64_t digest,
                       std::function<Status()> effect, IoCallback done);
+  // Appends to the unsynced lists, writing back the oldest change past the bounds.
+  void add_unsynced(Inode* inode, PendingWrite w);
+  void add_unsynced_ns(NsOp op);
   // Whether the next sync/sync_dir fails (fail_next_syncs or fsync_failure_probability).
   bool draw_sync_failure();
   uint64_t used_bytes() const;

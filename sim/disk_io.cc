@@ -66,7 +66,7 @@ void SimDisk::Impl::write(const InodePtr& inode, const std::string& path, const 
     REPLSIM_ASSERT(lands_at + len <= cached.size());
     cached.replace(lands_at, len, data);
     clear_bad_sectors(inode.get(), lands_at, len);
-    inode->unsynced.push_back(PendingWrite{*seq, false, lands_at, at + len, std::move(data)});
+    add_unsynced(inode.get(), PendingWrite{*seq, false, lands_at, at + len, std::move(data)});
   }
   complete_after(latency_us, caller, "disk_write", digest, nullptr, std::move(done));
 }
@@ -115,7 +115,7 @@ Status SimDisk::Impl::truncate(const InodePtr& inode, const std::string& path, c
   // Sectors past the end are freed; a later extension reads zeros there.
   auto first_gone = inode->bad_sectors.lower_bound((size + kSectorBytes - 1) / kSectorBytes);
   inode->bad_sectors.erase(first_gone, inode->bad_sectors.end());
-  inode->unsynced.push_back(PendingWrite{*seq, true, size, size, {}});
+  add_unsynced(inode.get(), PendingWrite{*seq, true, size, size, {}});
   record_trace(caller.node, "disk_truncate", op_digest(path, size));
   return Status::ok();
 }

@@ -41,7 +41,7 @@ Result<InodePtr> SimDisk::Impl::open(const std::string& path, bool create, const
     return Status::no_space(target(path) + ": disk full creating the file");
   }
   cache_ns_[path] = inode;
-  unsynced_ns_.push_back(NsOp{*seq, NsKind::kCreate, path, {}, inode});
+  add_unsynced_ns(NsOp{*seq, NsKind::kCreate, path, {}, inode});
   record_trace(caller.node, "disk_create", op_digest(path));
   return inode;
 }
@@ -52,7 +52,7 @@ Status SimDisk::Impl::remove(const std::string& path, const Caller& caller) {
   auto it = cache_ns_.find(path);
   if (it == cache_ns_.end()) return Status::not_found(target(path) + ": no such file");
   cache_ns_.erase(it);
-  unsynced_ns_.push_back(NsOp{*seq, NsKind::kRemove, path, {}, nullptr});
+  add_unsynced_ns(NsOp{*seq, NsKind::kRemove, path, {}, nullptr});
   record_trace(caller.node, "disk_remove", op_digest(path));
   return Status::ok();
 }
@@ -65,7 +65,7 @@ Status SimDisk::Impl::rename(const std::string& from, const std::string& to, con
   if (from == to) return Status::ok();
   NsOp op{*seq, NsKind::kRename, from, to, nullptr};
   apply_ns_op(&cache_ns_, op);
-  unsynced_ns_.push_back(std::move(op));
+  add_unsynced_ns(std::move(op));
   record_trace(caller.node, "disk_rename", op_digest(from + "\n" + to));
   return Status::ok();
 }

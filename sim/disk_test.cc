@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "sim/disk_impl.h"  // kUnsyncedWritesMax
+
 namespace replsim::sim {
 namespace {
 
@@ -439,6 +441,18 @@ TEST_F(SimDiskTest, VisitStoredBytesSeesCachedDurableAndUnsyncedBytes) {
   EXPECT_NE(all.find("durable-secret"), std::string::npos);
   EXPECT_NE(all.find("cached-XXXXXXX"), std::string::npos);
   EXPECT_NE(all.find("removed-secret"), std::string::npos);
+}
+
+TEST_F(SimDiskTest, UnsyncedWritesAreBoundedByWritingBackTheOldest) {
+  std::unique_ptr<File> f = open("a");
+  const size_t extra = 10;
+  for (size_t i = 0; i < kUnsyncedWritesMax + extra; ++i) {
+    f->append(std::string(1, static_cast<char>('a' + i % 26)), nullptr);
+  }
+  EXPECT_EQ(disk_->unsynced_writes_sectors().at("a").size(), kUnsyncedWritesMax);
+  ASSERT_TRUE(sync_dir().is_ok());
+  disk_->power_loss_with({});
+  EXPECT_EQ(disk_->cached_contents("a"), "abcdefghij");  // written back without a sync
 }
 
 }  // namespace
