@@ -49,9 +49,11 @@ struct AriesOptions {
   TimeUs flush_interval_us = 200 * kUsPerMs;
   double flush_fraction = 0.02;        // of the dirty pages, per interval (at least 1 page)
   uint32_t flush_batch_pages_max = 4096;
-  uint64_t checkpoint_log_bytes = 8ull << 20;  // log growth that triggers a checkpoint
-  uint64_t log_segment_bytes = 4ull << 20;
+  uint64_t checkpoint_log_bytes = 1ull << 20;  // log growth that triggers a checkpoint
+  uint64_t log_segment_bytes = 1ull << 20;
   bool background = true;  // run the flush/checkpoint timers (tests may drive them by hand)
+  bool force_rebuild = false;  // open(): rebuild from the source whatever the files say (after
+                               // health() reported corruption)
 };
 
 struct RecoveryStats {
@@ -82,7 +84,8 @@ class AriesIndex {
   AriesIndex& operator=(const AriesIndex&) = delete;
 
   // One transaction: applies WAL entry `index`'s replicated changes to the tree and logs them.
-  // REQUIRES: index > applied_index().
+  // REQUIRES: index > applied_index(), and the entry is durable in storage (its commit
+  // completed): the index must never be ahead of what storage can give back after a crash.
   void apply(WalIndex index, const std::vector<proto::KeyChange>& changes);
 
   WalIndex applied_index() const;   // last WAL entry applied (in memory)
@@ -90,6 +93,9 @@ class AriesIndex {
   merkle::MerkleIndex& tree();      // for diff/sync; mutate only through apply()
   merkle::Hash160 root();
   const RecoveryStats& recovery_stats() const;
+  // Ok, or the first I/O error / corruption met since open (a page that failed its checksum
+  // on load, a failed page write). Not ok → the owner reopens with force_rebuild.
+  const Status& health() const;
 
   // --- durability controls (the timers call these; tests call them directly) ---
   // Forces the log; `done` after every record appended so far is durable.

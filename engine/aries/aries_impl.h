@@ -1,0 +1,97 @@
+// AriesIndex internals, shared by aries_index.cc (normal operation: transactions, page
+// flushing under the WAL rule, checkpoints, the master record) and aries_restart.cc (open:
+// analysis, redo, undo, roll forward, rebuild).
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/aries/aries_index.h"
+#include "engine/aries/log_manager.h"
+#include "engine/aries/page_frame.h"
+
+namespace replsim::aries {
+
+constexpr size_t kMasterSlotBytes = 512;
+
+struct MasterRecord {
+  uint64_t seq = 0;
+  uint32_t gen = 0;
+  uint64_t checkpoint_lsn = 0;
+};
+
+class AriesIndex::Impl {
+ public:
+  Impl(Env& env, AriesOptions options);
+  ~Impl();
+
+  // --- restart (aries_restart.cc) ---
+  Status open(IndexSource& source);
+
+  // --- normal operation (aries_index.cc) ---
+  void apply(WalIndex index, const std::vector<proto::KeyChange>& changes);
+  void flush_pages(uint32_t pages_max, IoCallback done);
+  void checkpoint(IoCallback done);
+  void write_page_unforced_for_test(uint32_t bucket);
+  uint64_t dirty_pages() const;
+  WalIndex durable_index() const;
+  void start_timer();
+
+  // State (one struct: restart and normal operation share it).
+  Env& env_;
+  AriesOptions opt_;
+  merkle::MerkleIndex tree_;
+  RecoveryStats stats_;
+  Status health_;
+  uint32_t gen_ = 0;
+  uint64_t master_seq_ = 0;
+  std::unique_ptr<LogManager> log_;
+  std::unique_ptr<File> pages_;
+  std::unique_ptr<File> dw_;
+  std::unique_ptr<File> master_;
+  std::vector<uint64_t> page_lsn_;
+  std::vector<uint64_t> rec_lsn_;       // 0: clean since the last flush snapshot
+  std::vector<uint64_t> inflight_lsn_;  // recLSN of a snapshot being flushed, 0: none
+  WalIndex applied_{};
+  WalIndex durable_applied_{};
+  std::deque<std::pair<uint64_t, WalIndex>> commits_;  // (commit LSN, index) not yet durable
+  uint64_t last_checkpoint_lsn_ = 0;
+  bool flushing_ = false;
+  bool checkpointing_ = false;
+  bool rebuild_pending_ = false;
+  TimerId timer_ = kNoTimer;
+  std::shared_ptr<int> alive_;
+
+  // Helpers.
+  std::string pages_name(uint32_t gen) const;
+  std::string dw_name(uint32_t gen) const;
+  std::string master_name() const { return opt_.dir + "/master"; }
+  uint64_t frame_offset(uint32_t bucket) const {
+    return static_cast<uint64_t>(bucket) * opt_.page_frame_bytes;
+  }
+  std::vector<merkle::LeafEntry> load_bucket(uint32_t bucket);
+  void mark_dirty(uint32_t page, uint64_t lsn);
+  // Every page-image write goes through here: it asserts the WAL rule.
+  void write_frame(File& file, uint64_t offset, std::string frame, uint64_t page_lsn,
+                   IoCallback done);
+  void write_master(MasterRecord record, IoCallback done);
+  void on_log_durable();
+  // Defer `done(status)` to the event loop (never call back from inside the call).
+  void defer(IoCallback done, Status status);
+
+  // Restart steps (aries_restart.cc).
+  Status open_generation(const MasterRecord& master, IndexSource& source);
+  Status repair_from_double_write();
+  Status read_page_headers();
+  Status rebuild(IndexSource& source, std::string reason);
+  Status roll_forward(IndexSource& source);
+  void remove_generation_files(uint32_t gen);
+};
+
+Result<MasterRecord> read_master(File& file);
+std::string encode_master(const MasterRecord& record);
+
+}  // namespace replsim::aries

@@ -1,0 +1,129 @@
+// Normal operation of the ARIES-managed merkle index (file layout and protocol: aries_index.h).
+#include <algorithm>
+#include <cmath>
+
+#include "engine/aries/aries_impl.h"
+#include "engine/aries/codec.h"
+
+namespace replsim::aries {
+
+AriesIndex::Impl::Impl(Env& env, AriesOptions options)
+    : env_(env), opt_(std::move(options)), tree_(opt_.shape), alive_(std::make_shared<int>(0)) {
+  const uint32_t n = opt_.shape.bucket_count();
+  page_lsn_.assign(n, 0);
+  rec_lsn_.assign(n, 0);
+  inflight_lsn_.assign(n, 0);
+  tree_.set_loader([this](uint32_t b) { return load_bucket(b); });
+}
+
+AriesIndex::Impl::~Impl() {
+  if (timer_ != kNoTimer) env_.cancel(timer_);
+}
+
+std::string AriesIndex::Impl::pages_name(uint32_t gen) const {
+  return opt_.dir + "/pages." + std::to_string(gen);
+}
+std::string AriesIndex::Impl::dw_name(uint32_t gen) const {
+  return opt_.dir + "/dw." + std::to_string(gen);
+}
+
+void AriesIndex::Impl::defer(IoCallback done, Status status) {
+  std::weak_ptr<int> alive = alive_;
+  env_.schedule(0, [alive, done = std::move(done), status = std::move(status)] {
+    if (!alive.expired()) done(status);
+  });
+}
+
+std::vector<merkle::LeafEntry> AriesIndex::Impl::load_bucket(uint32_t bucket) {
+  std::string bytes;
+  Status s = pages_->read(frame_offset(bucket), opt_.page_frame_bytes, &bytes);
+  FrameHeader header;
+  std::vector<merkle::LeafEntry> entries;
+  const FrameState state =
+      s.is_ok() ? decode_frame(bytes, opt_.shape, &header, &entries) : FrameState::kCorrupt;
+  const bool consistent = state == FrameState::kEmpty
+                              ? page_lsn_[bucket] == 0
+                              : state == FrameState::kValid && header.page == bucket &&
+                                    header.page_lsn == page_lsn_[bucket];
+  if (!consistent && health_.is_ok()) {
+    health_ = s.is_ok() ? Status::corruption("merkle page " + std::to_string(bucket) +
+                                             " failed its check on load")
+                        : s;
+  }
+  if (!consistent) entries.clear();
+  return entries;
+}
+
+void AriesIndex::Impl::mark_dirty(uint32_t page, uint64_t lsn) {
+  page_lsn_[page] = lsn;
+  if (rec_lsn_[page] == 0) rec_lsn_[page] = lsn;
+}
+
+void AriesIndex::Impl::apply(WalIndex index, const std::vector<proto::KeyChange>& changes) {
+  REPLSIM_ASSERT(index > applied_);
+  const uint64_t txn = index.value;
+  uint64_t prev = 0;
+  for (const proto::KeyChange& c : changes) {
+    LogRecord rec;
+    rec.type = RecordType::kUpdate;
+    rec.txn = txn;
+    rec.position = merkle::key_position(c.path());
+    rec.page = opt_.shape.bucket_of(rec.position);
+    rec.path = c.path();
+    if (!c.deleted()) rec.after = merkle::leaf_hash(c.path(), c.ciphertext());
+    rec.before = tree_.set_leaf(rec.position, rec.path, rec.after);
+    if (rec.before == rec.after) continue;  // no change: nothing to log
+    REPLSIM_ASSERT_MSG(frame_bytes_needed(tree_.bucket(rec.page)) <= opt_.page_frame_bytes,
+                       "merkle bucket overflows its page frame: raise page_frame_bytes");
+    rec.prev_lsn = prev;
+    prev = log_->append(&rec);
+    mark_dirty(rec.page, prev);
+  }
+  LogRecord commit;
+  commit.type = RecordType::kCommit;
+  commit.txn = txn;
+  commit.prev_lsn = prev;
+  commit.wal_index = index.value;
+  commits_.emplace_back(log_->append(&commit), index);
+  applied_ = index;
+}
+
+void AriesIndex::Impl::on_log_durable() {
+  while (!commits_.empty() && commits_.front().first < log_->durable_lsn()) {
+    durable_applied_ = commits_.front().second;
+    commits_.pop_front();
+  }
+}
+
+WalIndex AriesIndex::Impl::durable_index() const {
+  WalIndex d = durable_applied_;
+  for (const auto& [lsn, index] : commits_) {
+    if (lsn < log_->durable_lsn()) d = index;
+  }
+  return d;
+}
+
+uint64_t AriesIndex::Impl::dirty_pages() const {
+  uint64_t n = 0;
+  for (size_t i = 0; i < rec_lsn_.size(); ++i) n += rec_lsn_[i] != 0 || inflight_lsn_[i] != 0;
+  return n;
+}
+
+void AriesIndex::Impl::write_frame(File& file, uint64_t offset, std::string frame,
+                                   uint64_t page_lsn, IoCallback done) {
+  // The WAL rule: every log record a page image reflects is durable before the image is
+  // written anywhere it could be read back from (in place, or the double-write area).
+  REPLSIM_ASSERT_MSG(page_lsn == 0 || page_lsn < log_->durable_lsn(),
+                     "WAL rule violated: page written before its log record is durable");
+  file.write(offset, std::move(frame), std::move(done));
+}
+
+void AriesIndex::Impl::write_page_unforced_for_test(uint32_t bucket) {
+  const auto& entries = tree_.bucket(bucket);
+  write_frame(*pages_, frame_offset(bucket),
+              encode_frame(bucket, page_lsn_[bucket], entries, tree_.bucket_hash(bucket),
+                           opt_.page_frame_bytes),
+              page_lsn_[bucket], [](Status) {});
+}
+
+}  // namespace replsim::aries

@@ -1,0 +1,93 @@
+// The ARIES log of one index generation: segment files, an append buffer, group forcing.
+//
+// LSN = byte offset in the generation's log. Segment files are named
+// <dir>/log.<gen>.<start LSN, 16 hex digits>; a record never spans two segments. Records are
+// appended to memory; force() writes them and syncs (and syncs the directory after a segment
+// was created). A failed sync loses nothing in memory: the next force rewrites the same bytes.
+// Internal to engine/aries.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/aries/log_record.h"
+#include "engine/env.h"
+
+namespace replsim::aries {
+
+constexpr uint64_t kFirstLsn = 16;  // 0 means "no LSN"
+
+class LogManager {
+ public:
+  LogManager(Env& env, std::string dir, uint32_t gen, uint64_t segment_bytes);
+  ~LogManager();
+
+  static std::string segment_prefix(const std::string& dir, uint32_t gen);
+
+  // Opens the existing segments of the generation (or creates the first one at kFirstLsn).
+  Status open();
+  // Reads valid records from `from` on, in order, stopping at the first invalid one; returns
+  // the LSN just past the last valid record (the end of the log). kCorruption when `from`
+  // lies in no segment.
+  Result<uint64_t> scan(uint64_t from, const std::function<void(const LogRecord&)>& fn);
+  // Reads the record at `lsn` (undo). kCorruption when none is valid there.
+  Result<LogRecord> read_at(uint64_t lsn);
+  // After recovery: drops everything at and after `end` (torn tail, stale segments), and
+  // appends from there on.
+  Status set_end(uint64_t end);
+
+  // Appends `record` (its lsn and the prevLSN the caller chose); returns its LSN.
+  uint64_t append(LogRecord* record);
+  // `done` after every record appended before this call (at least up to `up_to`) is durable.
+  void force(uint64_t up_to, IoCallback done);
+  void force_all(IoCallback done) { force(end_lsn_, std::move(done)); }
+
+  // Removes segments that lie wholly before `keep_from` (never the last one).
+  void reclaim(uint64_t keep_from);
+
+  uint64_t end_lsn() const { return end_lsn_; }
+  uint64_t durable_lsn() const { return durable_lsn_; }
+  uint64_t bytes_on_disk() const;
+  uint64_t first_lsn() const;
+
+ private:
+  struct Segment {
+    uint64_t start = 0;
+    uint64_t bytes = 0;  // appended (in memory or on disk)
+    std::unique_ptr<File> file;
+  };
+  struct PendingWrite {
+    size_t segment;  // index into segments_ at the time of append (stable: front removal
+                     // adjusts it)
+    uint64_t offset;
+    std::string data;
+  };
+  struct Waiter {
+    uint64_t up_to;
+    IoCallback done;
+  };
+  Segment* segment_of(uint64_t lsn);
+  Status roll_segment();
+  void start_force();
+  void finish_force(Status status, uint64_t target, std::vector<PendingWrite> writes);
+
+  Env& env_;
+  std::string dir_;
+  uint32_t gen_;
+  uint64_t segment_bytes_;
+  std::deque<Segment> segments_;
+  size_t segments_removed_ = 0;  // so PendingWrite::segment stays meaningful
+  std::vector<PendingWrite> pending_;
+  std::vector<Waiter> waiters_;
+  bool forcing_ = false;
+  bool dir_dirty_ = false;
+  uint64_t end_lsn_ = kFirstLsn;
+  uint64_t durable_lsn_ = kFirstLsn;
+  std::shared_ptr<int> alive_;
+};
+
+}  // namespace replsim::aries
