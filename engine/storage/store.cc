@@ -124,13 +124,13 @@ void Store::compact(StatusCallback done) {
   compaction_ = std::make_unique<Compaction>();
   compaction_->done = std::move(done);
   // Starts now if no batch is in flight; else when it completes (after_batch).
-  if (!batch_) defer([this] { compact_begin(); });
+  if (!batch_ && !sealing_) defer([this] { compact_begin(); });
 }
 
 void Store::compact_begin() {
-  REPLSIM_ASSERT(compaction_ != nullptr);
-  REPLSIM_ASSERT(batch_ == nullptr);
-  if (compaction_->started) return;
+  // A deferred start may find the compaction gone (failed store) or a batch or seal running
+  // (after_batch and seal_done start it again).
+  if (compaction_ == nullptr || compaction_->started || sealing_ || batch_) return;
   compaction_->started = true;
   compaction_->seq = last_seq_;
   FileSystem& fs = env_.fs();

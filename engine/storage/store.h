@@ -30,6 +30,12 @@
 //   storage has (the merkle index rolls forward from them).
 // - open() is synchronous recovery: load the snapshot, replay the log, truncate a torn or
 //   corrupt tail; a bad record followed by valid ones is kCorruption naming the offset.
+//   What open() recovers may still be only in the page cache (written before a crash but not
+//   synced, or lost for good by a failed fsync). So the store then *seals* it: it rewrites the
+//   recovered log bytes in place and syncs them (and the directory) before it acknowledges
+//   any commit or starts a compaction. Until ready(), a power loss may still take recovered,
+//   never-acknowledged transactions away: callers must wait for on_ready() before exposing the
+//   recovered state to others (serving reads, shipping wal() entries, rolling indexes forward).
 // - compact() is crash-safe at every step (write snapshot.tmp, sync, rename, sync_dir, then
 //   truncate the log); commits submitted meanwhile wait and are then group-committed.
 // Lifetime: destroying the Store drops pending callbacks (the Env does so on crash); do not
@@ -63,8 +69,9 @@ struct StoreOptions {
   // Bounds of one group commit; more waits for the next fsync.
   size_t batch_txns_max = 4096;
   size_t batch_bytes_max = 8 << 20;
-  // compact() is started automatically once the log passes this size (0: never).
-  uint64_t auto_compact_log_bytes = 0;
+  // compact() is started automatically once the log passes this size (0: never). It also
+  // bounds what the seal after open() rewrites.
+  uint64_t auto_compact_log_bytes = 16 << 20;
 };
 
 struct Mutation {
@@ -162,6 +169,11 @@ class Store {
   const WalBuffer& wal() const { return wal_; }
   const MountTable& mounts() const { return options_.mounts; }
 
+  // True once the recovered state is durable (see open()). Commits submitted earlier wait.
+  bool ready() const { return !sealing_ && !failed(); }
+  // Calls done(ok) once ready (done(failure) if the seal's fsync failed); never inline.
+  void on_ready(StatusCallback done);
+
   bool failed() const { return !failure_.is_ok(); }
   const Status& failure() const { return failure_; }
   const StoreStats& stats() const { return stats_; }
@@ -184,6 +196,8 @@ class Store {
   Status load_snapshot();
   Status replay_log();
   void apply_record(const StoreRecord& record);
+  void seal(std::string recovered_log);
+  void seal_done(Status status);
 
   // Group commit (store_commit.cc).
   void submit(Pending pending);
@@ -206,6 +220,8 @@ class Store {
   std::unique_ptr<File> log_;
   uint64_t log_end_ = 0;  // bytes of whole records in data.log
   bool log_name_synced_ = true;  // false after creating data.log until a sync_dir
+  bool sealing_ = false;         // the recovered state is not yet known durable
+  std::vector<StatusCallback> ready_waiters_;
   std::map<std::string, std::string, std::less<>> data_;
   LockGeneration generation_;
   Epoch epoch_;

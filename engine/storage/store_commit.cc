@@ -69,7 +69,7 @@ void Store::submit(Pending pending) {
 }
 
 void Store::schedule_flush() {
-  if (flush_timer_ != kNoTimer || batch_ || compaction_) return;
+  if (flush_timer_ != kNoTimer || batch_ || compaction_ || sealing_) return;
   std::weak_ptr<bool> alive = alive_;
   flush_timer_ = env_.schedule(0, [this, alive] {
     if (alive.expired()) return;
@@ -128,7 +128,7 @@ Status Store::build_record(Pending& p, BatchState& st, StoreRecord* r) const {
 }
 
 void Store::start_batch() {
-  if (batch_ || compaction_ || queue_.empty() || failed()) return;
+  if (batch_ || compaction_ || sealing_ || queue_.empty() || failed()) return;
   auto batch = std::make_unique<Batch>();
   BatchState state{last_seq_, generation_, epoch_, last_wal_index_, last_remote_};
   std::string bytes;
@@ -214,6 +214,8 @@ void Store::after_batch() {
   }
   if (compaction_ && !compaction_->started) return compact_begin();
   start_batch();
+  // Commits that queued while the store was sealing or compacting and found no flush armed.
+  if (!batch_ && !queue_.empty()) schedule_flush();
 }
 
 void Store::fail_store(Status status) {

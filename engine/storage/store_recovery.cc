@@ -43,6 +43,47 @@ Status Store::recover() {
   return Status::ok();
 }
 
+void Store::seal(std::string recovered_log) {
+  REPLSIM_ASSERT(recovered_log.size() == log_end_);
+  sealing_ = true;
+  auto sync_log = [this] {
+    log_->sync(guarded([this](Status s) {
+      ++stats_.fsyncs;
+      if (!s.is_ok()) return seal_done(s);
+      if (log_name_synced_) return seal_done(Status::ok());
+      env_.fs().sync_dir(guarded([this](Status s2) {
+        if (s2.is_ok()) log_name_synced_ = true;
+        seal_done(s2);
+      }));
+    }));
+  };
+  if (recovered_log.empty()) return sync_log();  // still makes a truncated tail durable
+  // Rewriting the same bytes makes them dirty again, so the sync below persists them even if
+  // an earlier failed fsync had dropped them from the device.
+  log_->write(0, std::move(recovered_log), guarded([this, sync_log](Status s) {
+    if (!s.is_ok()) return seal_done(s);
+    sync_log();
+  }));
+}
+
+void Store::seal_done(Status status) {
+  sealing_ = false;
+  if (!status.is_ok()) fail_store(status);
+  std::vector<StatusCallback> waiters = std::move(ready_waiters_);
+  ready_waiters_.clear();
+  for (StatusCallback& done : waiters) done(failed() ? failure_ : Status::ok());
+  if (!failed()) after_batch();
+}
+
+void Store::on_ready(StatusCallback done) {
+  REPLSIM_ASSERT(done != nullptr);
+  if (!sealing_) {
+    defer([this, done] { done(failed() ? failure_ : Status::ok()); });
+    return;
+  }
+  ready_waiters_.push_back(std::move(done));
+}
+
 Status Store::load_snapshot() {
   const std::string name = file_name(kSnapshotName);
   wal_.reset(WalIndex(0));
@@ -155,6 +196,8 @@ Status Store::replay_log() {
     REPLSIM_RETURN_IF_ERROR(log_->truncate(off));
   }
   log_end_ = off;
+  bytes.resize(off);
+  seal(std::move(bytes));
   return Status::ok();
 }
 
