@@ -14,16 +14,59 @@ EventId EventLoop::at(TimeUs time_us, std::function<void()> fn) {
     free_slots_.pop_back();
   } else {
     slot = static_cast<uint32_t>(slots_.size());
+    REPLSIM_ASSERT_MSG(slot < kSlotsMax, "too many pending events");
     slots_.emplace_back();
   }
   Slot& s = slots_[slot];
   REPLSIM_ASSERT(!s.pending);
   s.fn = std::move(fn);
   s.pending = true;
-  heap_.push_back({std::max(time_us, now_us_), next_seq_++, slot});
-  std::push_heap(heap_.begin(), heap_.end(), later);
+  REPLSIM_ASSERT(next_seq_ < kSeqMax);
+  heap_push({std::max(time_us, now_us_), (next_seq_++ << kSlotBits) | slot});
   ++live_;
   return (static_cast<uint64_t>(s.generation) << 32) | slot;
+}
+
+void EventLoop::heap_push(const HeapEntry& entry) {
+  size_t i = heap_.size();
+  heap_.push_back(entry);
+  while (i > 0) {
+    const size_t parent = (i - 1) / 4;
+    if (!before(entry, heap_[parent])) break;
+    heap_[i] = heap_[parent];
+    i = parent;
+  }
+  heap_[i] = entry;
+}
+
+void EventLoop::heap_pop() {
+  REPLSIM_ASSERT(!heap_.empty());
+  const HeapEntry last = heap_.back();
+  heap_.pop_back();
+  const size_t n = heap_.size();
+  if (n == 0) return;
+  size_t i = 0;  // the hole, moved down until `last` fits
+  for (;;) {
+    const size_t first = 4 * i + 1;
+    if (first >= n) break;
+    size_t best;
+    if (first + 4 <= n) {  // all four children: a branch-free tournament
+      const HeapEntry* c = &heap_[first];
+      const size_t low = static_cast<size_t>(before(c[1], c[0]));
+      const size_t high = 2 + static_cast<size_t>(before(c[3], c[2]));
+      const size_t pick = -static_cast<size_t>(before(c[high], c[low]));
+      best = first + (low ^ ((low ^ high) & pick));
+    } else {
+      best = first;
+      for (size_t c = first + 1; c < n; ++c) {
+        if (before(heap_[c], heap_[best])) best = c;
+      }
+    }
+    if (!before(heap_[best], last)) break;
+    heap_[i] = heap_[best];
+    i = best;
+  }
+  heap_[i] = last;
 }
 
 void EventLoop::cancel(EventId id) {
@@ -39,10 +82,9 @@ void EventLoop::cancel(EventId id) {
 }
 
 void EventLoop::drop_cancelled_top() {
-  while (!heap_.empty() && !slots_[heap_.front().slot].pending) {
-    const uint32_t slot = heap_.front().slot;
-    std::pop_heap(heap_.begin(), heap_.end(), later);
-    heap_.pop_back();
+  while (!heap_.empty() && !slots_[heap_.front().slot()].pending) {
+    const uint32_t slot = heap_.front().slot();
+    heap_pop();
     ++slots_[slot].generation;
     free_slots_.push_back(slot);
   }
@@ -58,16 +100,15 @@ bool EventLoop::run_one() {
   drop_cancelled_top();
   if (heap_.empty()) return false;
   const HeapEntry top = heap_.front();
-  std::pop_heap(heap_.begin(), heap_.end(), later);
-  heap_.pop_back();
-  Slot& s = slots_[top.slot];
+  heap_pop();
+  Slot& s = slots_[top.slot()];
   REPLSIM_ASSERT(top.time_us >= now_us_);
   now_us_ = top.time_us;
   std::function<void()> fn = std::move(s.fn);
   s.fn = nullptr;
   s.pending = false;
   ++s.generation;
-  free_slots_.push_back(top.slot);
+  free_slots_.push_back(top.slot());
   --live_;
   ++events_run_;
   fn();  // may schedule or cancel; `s` may be invalid from here on

@@ -48,19 +48,33 @@ class EventLoop {
   TimeUs next_time();
 
  private:
+  // 16 bytes, so the four children of a node fill one cache line. `order` packs the
+  // sequence number (high kSeqBits) over the slot (low kSlotBits): ordering by it is ordering
+  // by seq, since seqs are unique.
+  static constexpr int kSlotBits = 24;
+  static constexpr uint64_t kSlotsMax = uint64_t{1} << kSlotBits;          // pending at once
+  static constexpr uint64_t kSeqMax = uint64_t{1} << (64 - kSlotBits);     // events per loop
   struct HeapEntry {
     TimeUs time_us;
-    uint64_t seq;
-    uint32_t slot;
+    uint64_t order;
+    uint32_t slot() const { return static_cast<uint32_t>(order & (kSlotsMax - 1)); }
   };
   struct Slot {
     std::function<void()> fn;
     uint32_t generation = 1;
     bool pending = false;
   };
-  static bool later(const HeapEntry& a, const HeapEntry& b) {
-    return a.time_us != b.time_us ? a.time_us > b.time_us : a.seq > b.seq;
+  // (time, order) as one 128-bit key: a branch-free comparison (time_us is never negative).
+  static bool before(const HeapEntry& a, const HeapEntry& b) {
+    using u128 = unsigned __int128;
+    const u128 ka = (static_cast<u128>(static_cast<uint64_t>(a.time_us)) << 64) | a.order;
+    const u128 kb = (static_cast<u128>(static_cast<uint64_t>(b.time_us)) << 64) | b.order;
+    return ka < kb;
   }
+  // A 4-ary min-heap on (time, seq): shallower than a binary heap, and its children share a
+  // cache line. heap_pop() removes heap_.front().
+  void heap_push(const HeapEntry& entry);
+  void heap_pop();
   void drop_cancelled_top();
 
   TimeUs now_us_ = 0;

@@ -10,7 +10,7 @@ namespace replsim::sim {
 namespace {
 // Folds the sender into the payload digest so two nodes sending equal bytes differ.
 uint64_t message_digest(NodeId from, const std::string& payload) {
-  return fnv1a64(payload) ^ (static_cast<uint64_t>(from.value) * 0x9e3779b97f4a7c15ull);
+  return payload_digest(payload) ^ (static_cast<uint64_t>(from.value) * 0x9e3779b97f4a7c15ull);
 }
 }  // namespace
 
@@ -45,8 +45,43 @@ void Network::set_up(NodeId node, bool up) {
   it->second.up = up;
 }
 
+namespace {
+inline size_t slot_of(uint64_t k, size_t size) {
+  return static_cast<size_t>((k * 0x9e3779b97f4a7c15ull) >> 32) & (size - 1);
+}
+}  // namespace
+
+Network::LinkState* Network::find_link(uint64_t k) const {
+  if (links_.empty()) return nullptr;
+  for (size_t i = slot_of(k, links_.size());; i = (i + 1) & (links_.size() - 1)) {
+    const LinkSlot& slot = links_[i];
+    if (slot.state == nullptr) return nullptr;
+    if (slot.key == k) return slot.state.get();
+  }
+}
+
+Network::LinkState& Network::find_or_add_link(uint64_t k) {
+  if (LinkState* found = find_link(k)) return *found;
+  if ((links_used_ + 1) * 2 > links_.size()) {  // keep the load factor <= 1/2
+    std::vector<LinkSlot> old = std::move(links_);
+    links_ = std::vector<LinkSlot>(old.empty() ? 64 : old.size() * 2);
+    for (LinkSlot& slot : old) {
+      if (slot.state == nullptr) continue;
+      size_t i = slot_of(slot.key, links_.size());
+      while (links_[i].state != nullptr) i = (i + 1) & (links_.size() - 1);
+      links_[i] = std::move(slot);
+    }
+  }
+  size_t i = slot_of(k, links_.size());
+  while (links_[i].state != nullptr) i = (i + 1) & (links_.size() - 1);
+  links_[i].key = k;
+  links_[i].state = std::make_unique<LinkState>();
+  ++links_used_;
+  return *links_[i].state;
+}
+
 Network::LinkState& Network::link(NodeId from, NodeId to) {
-  LinkState& state = links_[key(from, to)];
+  LinkState& state = find_or_add_link(key(from, to));
   if (!state.has_model) {
     state.model = classifier_(from, to);
     state.has_model = true;
@@ -57,8 +92,8 @@ Network::LinkState& Network::link(NodeId from, NodeId to) {
 void Network::set_classifier(Classifier classifier) {
   REPLSIM_ASSERT(classifier != nullptr);
   classifier_ = std::move(classifier);
-  for (auto& [k, state] : links_) {  // order does not matter: each entry is reset alone
-    if (!state.explicit_model) state.has_model = false;
+  for (LinkSlot& slot : links_) {  // order does not matter: each entry is reset alone
+    if (slot.state != nullptr && !slot.state->explicit_model) slot.state->has_model = false;
   }
 }
 
@@ -70,7 +105,7 @@ void Network::set_link_model(NodeId a, NodeId b, const LinkModel& model) {
 void Network::set_link_model_one_way(NodeId from, NodeId to, const LinkModel& model) {
   REPLSIM_ASSERT(model.latency_min_us >= 0);
   REPLSIM_ASSERT(model.queue_messages_max > 0);
-  LinkState& state = links_[key(from, to)];
+  LinkState& state = find_or_add_link(key(from, to));
   state.model = model;
   state.has_model = true;
   state.explicit_model = true;
@@ -79,8 +114,8 @@ void Network::set_link_model_one_way(NodeId from, NodeId to, const LinkModel& mo
 const LinkModel& Network::link_model(NodeId from, NodeId to) { return link(from, to).model; }
 
 size_t Network::in_flight(NodeId from, NodeId to) const {
-  auto it = links_.find(key(from, to));
-  return it == links_.end() ? 0 : it->second.in_flight;
+  const LinkState* state = find_link(key(from, to));
+  return state == nullptr ? 0 : state->in_flight;
 }
 
 TimeUs Network::draw_latency_us(const LinkModel& m) {
@@ -92,7 +127,7 @@ TimeUs Network::draw_latency_us(const LinkModel& m) {
     latency += prng_.normal(0.0, static_cast<double>(m.jitter_stddev_us));
   }
   latency = std::max(latency, static_cast<double>(m.latency_min_us));
-  return static_cast<TimeUs>(std::llround(latency));
+  return static_cast<TimeUs>(latency + 0.5);  // latency >= 0
 }
 
 void Network::send(NodeId from, NodeId to, std::string payload) {
@@ -134,15 +169,15 @@ void Network::put_in_flight(NodeId from, NodeId to, LinkState& state,
   }
   ++state.in_flight;
   REPLSIM_ASSERT(state.in_flight <= state.model.queue_messages_max);
-  loop_.at(arrival, [this, from, to, digest, payload = payload]() mutable {
-    arrive(from, to, std::move(payload), digest);
+  loop_.at(arrival, [this, from, to, state = &state, digest, payload = payload]() mutable {
+    arrive(from, to, state, std::move(payload), digest);
   });
 }
 
-void Network::arrive(NodeId from, NodeId to, std::string payload, uint64_t digest) {
-  LinkState& state = links_[key(from, to)];
-  REPLSIM_ASSERT(state.in_flight > 0);
-  --state.in_flight;
+void Network::arrive(NodeId from, NodeId to, LinkState* state, std::string payload,
+                     uint64_t digest) {
+  REPLSIM_ASSERT(state->in_flight > 0);
+  --state->in_flight;
   if (blocked(from, to)) return drop(from, to, digest, &counters_.dropped_partition);
   auto it = endpoints_.find(to);
   if (it == endpoints_.end() || !it->second.up) {

@@ -16,7 +16,7 @@
 //   and at arrival (in-flight packets on a cut link are lost). heal()/heal_all() undo them.
 // - A message arriving at a node that is down is dropped (the endpoint refuses it).
 // Every fault is recorded in the FaultRecorder; sends, deliveries, drops and duplicates go to
-// the Trace with digest = fnv1a64(payload) folded with the sender id.
+// the Trace with digest = payload_digest(payload) folded with the sender id.
 // Observers see every message put on the wire (before any fault decision): checkers scan it.
 #pragma once
 
@@ -25,7 +25,7 @@
 #include <map>
 #include <set>
 #include <string>
-#include <unordered_map>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -123,7 +123,7 @@ class Network {
   TimeUs draw_latency_us(const LinkModel& model);
   void put_in_flight(NodeId from, NodeId to, LinkState& state, const std::string& payload,
                      uint64_t digest, bool copy);
-  void arrive(NodeId from, NodeId to, std::string payload, uint64_t digest);
+  void arrive(NodeId from, NodeId to, LinkState* state, std::string payload, uint64_t digest);
   void drop(NodeId from, NodeId to, uint64_t digest, uint64_t* reason_counter);
   void record_fault(const char* kind, std::string target, std::string detail = "");
   void flap(NodeId a, NodeId b, uint64_t generation, bool block_now, TimeUs period_us,
@@ -134,8 +134,17 @@ class Network {
   FaultRecorder* faults_;
   Trace* trace_;
   Classifier classifier_;
-  // Looked up by key only, never iterated where order matters.
-  std::unordered_map<uint64_t, LinkState> links_;
+  // Links by key(from, to): open addressing, linear probing, power-of-two size. States are
+  // heap-allocated so pointers to them stay valid (deliveries hold one). Never iterated where
+  // order matters.
+  struct LinkSlot {
+    uint64_t key = 0;
+    std::unique_ptr<LinkState> state;  // null: empty slot
+  };
+  LinkState* find_link(uint64_t k) const;
+  LinkState& find_or_add_link(uint64_t k);
+  std::vector<LinkSlot> links_;
+  size_t links_used_ = 0;
   struct EndpointState {
     Endpoint deliver;
     bool up = true;

@@ -293,3 +293,21 @@ TEST_F(NetworkFixture, TraceRecordsSendsDeliveriesAndDrops) {
 
 }  // namespace
 }  // namespace replsim::sim
+
+namespace replsim::sim {
+namespace {
+
+TEST(PayloadDigest, EqualBytesEqualDigestAnyChangeDiffers) {
+  std::string base(100, 'x');
+  EXPECT_EQ(payload_digest(base), payload_digest(std::string(100, 'x')));
+  for (size_t i = 0; i < base.size(); ++i) {
+    std::string changed = base;
+    changed[i] = 'y';
+    EXPECT_NE(payload_digest(changed), payload_digest(base)) << i;
+  }
+  EXPECT_NE(payload_digest("a"), payload_digest(std::string("a\0", 2)));  // length counts
+  EXPECT_NE(payload_digest(""), payload_digest(std::string(1, '\0')));
+}
+
+}  // namespace
+}  // namespace replsim::sim

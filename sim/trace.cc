@@ -14,10 +14,57 @@ inline uint64_t mix(uint64_t h, uint64_t v) {
 }
 }  // namespace
 
+namespace {
+inline uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+inline uint64_t fmix64(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ull;
+  return k ^ (k >> 33);
+}
+inline uint64_t fold(uint64_t h, uint64_t w) {
+  w *= 0x87c37b91114253d5ull;
+  w = rotl64(w, 31);
+  w *= 0x4cf5ad432745937full;
+  h ^= w;
+  return rotl64(h, 27) * 5 + 0x52dce729;
+}
+}  // namespace
+
+uint64_t payload_digest(std::string_view bytes) {
+  const char* p = bytes.data();
+  const size_t n = bytes.size();
+  uint64_t a = 0x243f6a8885a308d3ull ^ n;  // two lanes for instruction-level parallelism
+  uint64_t b = 0x13198a2e03707344ull;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    uint64_t w0, w1;
+    std::memcpy(&w0, p + i, 8);
+    std::memcpy(&w1, p + i + 8, 8);
+    a = fold(a, w0);
+    b = fold(b, w1);
+  }
+  uint64_t tail[2] = {0, 0};
+  std::memcpy(tail, p + i, n - i);
+  a = fold(a, tail[0]);
+  b = fold(b, tail[1]);
+  return fmix64(a ^ rotl64(b, 17));
+}
+
+uint64_t Trace::kind_hash(const char* kind) {
+  KindCache& c = kind_cache_[(reinterpret_cast<uintptr_t>(kind) >> 3) % kKindCacheSize];
+  if (c.kind != kind) {
+    c.kind = kind;
+    c.hash = fnv1a64(std::string_view(kind, std::strlen(kind)));
+  }
+  return c.hash;
+}
+
 void Trace::record(TimeUs time_us, uint32_t node, const char* kind, uint64_t digest) {
   uint64_t h = mix(hash_, static_cast<uint64_t>(time_us));
   h = mix(h, node);
-  h = mix(h, fnv1a64(std::string_view(kind, std::strlen(kind))));
+  h = mix(h, kind_hash(kind));
   hash_ = mix(h, digest);
   ++count_;
   if (keep_) events_.push_back({time_us, node, kind, digest});

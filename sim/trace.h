@@ -26,6 +26,10 @@ struct TraceEvent {
 
 std::string describe(const TraceEvent& event);
 
+// A fast 64-bit digest of a payload for trace events (8 bytes per step; fnv1a64 takes one).
+// Deterministic for the same bytes on the same build; not cryptographic.
+uint64_t payload_digest(std::string_view bytes);
+
 class Trace {
  public:
   void record(TimeUs time_us, uint32_t node, const char* kind, uint64_t digest);
@@ -36,6 +40,15 @@ class Trace {
   const std::vector<TraceEvent>& events() const { return events_; }
 
  private:
+  uint64_t kind_hash(const char* kind);
+
+  // Kind hashes cached by literal address: a speed-up only, the value is fnv1a64(kind).
+  struct KindCache {
+    const char* kind = nullptr;
+    uint64_t hash = 0;
+  };
+  static constexpr size_t kKindCacheSize = 64;
+  KindCache kind_cache_[kKindCacheSize];
   uint64_t hash_ = 0x243f6a8885a308d3ull;
   uint64_t count_ = 0;
   bool keep_ = false;
