@@ -2,8 +2,9 @@
 //
 // Events run in (time, sequence number) order: two events at the same virtual time run in the
 // order they were scheduled, so a run depends only on the seed. Virtual time moves only here.
-// Callbacks live in a slab; a heap of (time, seq, slot) orders them, and an event id carries the
-// slot's generation so that cancel() of a fired or reused slot is a harmless no-op.
+// Callbacks live in a slab; a 4-ary heap of (time, seq, slot) orders them, and an event id
+// carries the slot's generation so that cancel() of a fired or reused slot is a harmless no-op.
+// Bounds (asserted): 2^24 events pending at once, 2^40 events scheduled per loop.
 #pragma once
 
 #include <cstdint>

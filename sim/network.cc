@@ -149,8 +149,8 @@ void Network::send(NodeId from, NodeId to, std::string payload) {
   }
 }
 
-void Network::put_in_flight(NodeId from, NodeId to, LinkState& state,
-                            const std::string& payload, uint64_t digest, bool copy) {
+void Network::put_in_flight(NodeId from, NodeId to, LinkState& state, const std::string& payload,
+                            uint64_t digest, bool copy) {
   if (state.in_flight >= state.model.queue_messages_max) {
     return drop(from, to, digest, &counters_.dropped_queue_full);
   }

@@ -23,9 +23,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
-#include <memory>
 #include <utility>
 #include <vector>
 

@@ -120,9 +120,8 @@ TEST_F(NetworkFixture, FlappingAlternatesEveryPeriodThenHeals) {
   net_->flapping(NodeId(1), NodeId(2), period_us, 100 * kUsPerMs);
   // One message every ms, at k ms + 0.5 ms (never on a flap boundary), arriving 0.1 ms later.
   for (int k = 0; k < 150; ++k) {
-    loop_.at(k * kUsPerMs + 500, [this, k] {
-      net_->send(NodeId(1), NodeId(2), std::to_string(k));
-    });
+    loop_.at(k * kUsPerMs + 500,
+             [this, k] { net_->send(NodeId(1), NodeId(2), std::to_string(k)); });
   }
   loop_.run_until(200 * kUsPerMs);
   std::vector<int> got;
@@ -179,9 +178,8 @@ TEST_F(NetworkFixture, LinkIsFifoUnlessReorderedThenMessagesOvertake) {
     m.reorder_probability = reorder;
     net_->set_link_model(NodeId(1), NodeId(2), m);
     for (int i = 0; i < 500; ++i) {
-      loop_.at(loop_.now() + i * 100, [this, i] {
-        net_->send(NodeId(1), NodeId(2), std::to_string(i));
-      });
+      loop_.at(loop_.now() + i * 100,
+               [this, i] { net_->send(NodeId(1), NodeId(2), std::to_string(i)); });
     }
     loop_.run_until(loop_.now() + 10 * kUsPerSec);
     ASSERT_EQ(arrivals_.size(), 500u);
@@ -268,10 +266,8 @@ TEST_F(NetworkFixture, ClassifierChoosesModelsOfLinksWithoutAnExplicitOne) {
   net_->set_classifier([](NodeId a, NodeId b) {
     return (a.value <= 2) == (b.value <= 2) ? LinkModel::lan() : LinkModel::wan();
   });
-  EXPECT_EQ(net_->link_model(NodeId(1), NodeId(2)).latency_min_us,
-            LinkModel::lan().latency_min_us);
-  EXPECT_EQ(net_->link_model(NodeId(1), NodeId(3)).latency_min_us,
-            LinkModel::wan().latency_min_us);
+  EXPECT_EQ(net_->link_model(NodeId(1), NodeId(2)).latency_min_us, LinkModel::lan().latency_min_us);
+  EXPECT_EQ(net_->link_model(NodeId(1), NodeId(3)).latency_min_us, LinkModel::wan().latency_min_us);
   net_->set_link_model(NodeId(1), NodeId(3), fixed(7));
   EXPECT_EQ(net_->link_model(NodeId(3), NodeId(1)).latency_min_us, 7);
 }

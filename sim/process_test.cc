@@ -76,8 +76,7 @@ TEST_F(ProcessFixture, PauseHoldsTimersDeliveriesAndIoUntilResumeThenRunsThemInO
   EXPECT_EQ(world_.env(NodeId(1))->held(), 3u);
   world_.resume(NodeId(1));
   world_.run_until(30 * kUsPerMs);
-  EXPECT_EQ(log_, (std::vector<std::string>{"sync ok @20000", "msg hello @20000",
-                                            "timer @20000"}));
+  EXPECT_EQ(log_, (std::vector<std::string>{"sync ok @20000", "msg hello @20000", "timer @20000"}));
   EXPECT_EQ(world_.faults().count("pause"), 1u);
   EXPECT_EQ(world_.faults().count("resume"), 1u);
 }
@@ -247,7 +246,8 @@ TEST(ProcessClocks, RandomClocksAreOnByDefaultAndBounded) {
   SimWorld world(o);
   std::vector<std::string> log;
   for (uint32_t i = 1; i <= 50; ++i) {
-    world.add_node(NodeId(i), "", [&log](Env& env) { return std::make_unique<Scripted>(env, &log); });
+    world.add_node(NodeId(i), "",
+                   [&log](Env& env) { return std::make_unique<Scripted>(env, &log); });
   }
   TimeUs offset_min = INT64_MAX, offset_max = INT64_MIN;
   double drift_min = 1e9, drift_max = -1e9;

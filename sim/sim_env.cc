@@ -29,8 +29,8 @@ TimeUs NodeClock::global_delay_us(TimeUs global_now_us, TimeUs delay_us) const {
   if (delay_us <= 0) return 0;
   const TimeUs start = raw_us(global_now_us);
   auto elapsed = [&](TimeUs g) { return raw_us(global_now_us + g) - start; };
-  TimeUs g = static_cast<TimeUs>(
-      std::ceil(static_cast<double>(delay_us) / (1.0 + drift_ppm_ * 1e-6)));
+  TimeUs g =
+      static_cast<TimeUs>(std::ceil(static_cast<double>(delay_us) / (1.0 + drift_ppm_ * 1e-6)));
   if (g < 0) g = 0;
   while (elapsed(g) < delay_us) ++g;
   while (g > 0 && elapsed(g - 1) >= delay_us) --g;

@@ -23,9 +23,7 @@ std::string node_target(NodeId id) { return "node " + std::to_string(id.value); 
 }  // namespace
 
 SimWorld::SimWorld(WorldOptions options)
-    : options_(std::move(options)),
-      root_(options_.seed),
-      world_random_(root_.child("world")) {
+    : options_(std::move(options)), root_(options_.seed), world_random_(root_.child("world")) {
   loop_.set_event_limit(options_.events_max);
   trace_.keep_events(options_.keep_events);
   network_ = std::make_unique<Network>(loop_, root_.child("network"), &faults_, &trace_);
@@ -63,8 +61,8 @@ void SimWorld::record(NodeId id, const char* kind, std::string detail) {
 
 SimDisk& SimWorld::add_disk(const std::string& name, DiskOptions options) {
   REPLSIM_ASSERT_MSG(disks_.count(name) == 0, "disk added twice");
-  auto disk = std::make_unique<SimDisk>(loop_, root_.child("disk/" + name), name, options,
-                                        &faults_, &trace_);
+  auto disk = std::make_unique<SimDisk>(loop_, root_.child("disk/" + name), name, options, &faults_,
+                                        &trace_);
   SimDisk& ref = *disk;
   disks_.emplace(name, std::move(disk));
   return ref;
@@ -100,8 +98,7 @@ void SimWorld::add_node(NodeId id, const std::string& disk_name, BootFn boot) {
   add_node(id, disk_name, clock, std::move(boot));
 }
 
-void SimWorld::add_node(NodeId id, const std::string& disk_name, ClockModel clock,
-                        BootFn boot) {
+void SimWorld::add_node(NodeId id, const std::string& disk_name, ClockModel clock, BootFn boot) {
   REPLSIM_ASSERT_MSG(nodes_.count(id) == 0, "node added twice");
   REPLSIM_ASSERT(boot != nullptr);
   if (!disk_name.empty()) disk(disk_name);  // asserts that it exists
@@ -205,8 +202,7 @@ void SimWorld::bump_clock(NodeId id, TimeUs delta_us) {
 
 // --- determinism ---
 
-DeterminismReport run_twice(WorldOptions options,
-                            const std::function<void(SimWorld&)>& scenario) {
+DeterminismReport run_twice(WorldOptions options, const std::function<void(SimWorld&)>& scenario) {
   options.keep_events = true;
   SimWorld first(options);
   scenario(first);

@@ -57,8 +57,8 @@ constexpr uint32_t kWorldTraceNode = UINT32_MAX;
 
 struct WorldOptions {
   uint64_t seed = 1;
-  bool buggify = true;            // false: every buggify() call returns false
-  bool random_clocks = true;      // nodes added without a ClockModel get a random one
+  bool buggify = true;        // false: every buggify() call returns false
+  bool random_clocks = true;  // nodes added without a ClockModel get a random one
   TimeUs clock_offset_max_us = 500 * kUsPerMs;
   double clock_drift_max_ppm = 100.0;
   uint64_t events_max = 100'000'000;  // per world: a livelock bound
@@ -159,7 +159,6 @@ struct DeterminismReport {
   bool identical = false;
   std::string divergence;  // divergence_report() of the two traces, "no divergence" if equal
 };
-DeterminismReport run_twice(WorldOptions options,
-                            const std::function<void(SimWorld&)>& scenario);
+DeterminismReport run_twice(WorldOptions options, const std::function<void(SimWorld&)>& scenario);
 
 }  // namespace replsim::sim

@@ -1,12 +1,12 @@
 // Determinism of a whole randomized world: same seed → same trace, and a planted source of
 // nondeterminism is named by the first-divergence report.
+#include "sim/world.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 #include <vector>
-
-#include "sim/world.h"
 
 namespace replsim::sim {
 namespace {
@@ -80,9 +80,8 @@ void chatty_world(SimWorld& w, const ScenarioConfig& config) {
       if (p != id) peers.push_back(p);
     }
     const int* salt = id == NodeId(3) ? config.salt_of_node3 : nullptr;
-    w.add_node(id, disk_of(id), [peers, salt](Env& env) {
-      return std::make_unique<Chatter>(env, peers, salt);
-    });
+    w.add_node(id, disk_of(id),
+               [peers, salt](Env& env) { return std::make_unique<Chatter>(env, peers, salt); });
   }
   EventLoop& loop = w.loop();
   Network& net = w.network();
@@ -93,10 +92,13 @@ void chatty_world(SimWorld& w, const ScenarioConfig& config) {
   loop.at(300 * kUsPerMs, [&] { w.crash(NodeId(2)); });
   loop.at(350 * kUsPerMs, [&] { w.restart(NodeId(2)); });
   loop.at(400 * kUsPerMs, [&] { net.heal_all(); });
-  loop.at(450 * kUsPerMs, [&] { net.flapping(NodeId(1), NodeId(4), 20 * kUsPerMs, 600 * kUsPerMs); });
+  loop.at(450 * kUsPerMs,
+          [&] { net.flapping(NodeId(1), NodeId(4), 20 * kUsPerMs, 600 * kUsPerMs); });
   loop.at(500 * kUsPerMs, [&] { w.pause(NodeId(3)); });
   loop.at(550 * kUsPerMs, [&] { w.resume(NodeId(3)); });
-  loop.at(600 * kUsPerMs, [&] { net.split({{NodeId(1), NodeId(2)}, {NodeId(3), NodeId(4), NodeId(5)}}); });
+  loop.at(600 * kUsPerMs, [&] {
+    net.split({{NodeId(1), NodeId(2)}, {NodeId(3), NodeId(4), NodeId(5)}});
+  });
   loop.at(650 * kUsPerMs, [&] { w.power_loss("dc2"); });
   loop.at(700 * kUsPerMs, [&] {
     for (uint32_t id : {3u, 4u, 5u}) w.restart(NodeId(id));
@@ -114,8 +116,7 @@ WorldOptions options(uint64_t seed) {
 
 TEST(WorldDeterminism, SameSeedGivesTheSameTraceHash) {
   for (uint64_t seed : {1ull, 2ull, 977ull}) {
-    const DeterminismReport r =
-        run_twice(options(seed), [](SimWorld& w) { chatty_world(w, {}); });
+    const DeterminismReport r = run_twice(options(seed), [](SimWorld& w) { chatty_world(w, {}); });
     EXPECT_TRUE(r.identical) << "seed " << seed << ": " << r.divergence;
     EXPECT_EQ(r.divergence, "no divergence");
     EXPECT_EQ(r.events_first, r.events_second);
@@ -133,8 +134,8 @@ TEST(WorldDeterminism, TheScenarioExercisesEveryKindOfFault) {
   EXPECT_GT(c.dropped_node_down, 0u);
   EXPECT_GT(c.duplicated, 0u);
   EXPECT_GT(c.reordered, 0u);
-  for (const char* kind : {"partition", "block", "isolate", "crash", "restart", "pause",
-                           "resume", "flapping", "split", "power_loss", "clock_bump"}) {
+  for (const char* kind : {"partition", "block", "isolate", "crash", "restart", "pause", "resume",
+                           "flapping", "split", "power_loss", "clock_bump"}) {
     EXPECT_GE(w.faults().count(kind), 1u) << kind;
   }
   EXPECT_FALSE(w.event_limit_reached());
@@ -181,8 +182,7 @@ TEST(WorldDeterminism, PlantedNondeterminismIsNamedByTheDivergenceReport) {
   EXPECT_FALSE(r.identical);
   ASSERT_EQ(first_send_of_node3.size(), 2u);
   ASSERT_EQ(first_send_of_node3[0], first_send_of_node3[1]);  // same until the payload
-  const std::string at =
-      "t=" + std::to_string(first_send_of_node3[0]) + "us node=3 kind=net_send";
+  const std::string at = "t=" + std::to_string(first_send_of_node3[0]) + "us node=3 kind=net_send";
   EXPECT_NE(r.divergence.find("run A: " + at), std::string::npos) << r.divergence;
   EXPECT_NE(r.divergence.find("run B: " + at), std::string::npos) << r.divergence;
 }
