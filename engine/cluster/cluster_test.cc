@@ -6,8 +6,8 @@
 namespace replsim::cluster {
 namespace {
 
-using testing::Topology;
-using testing::TopologyOptions;
+using testkit::Topology;
+using testkit::TopologyOptions;
 
 TEST(Cluster, OneActiveNodePerCluster) {
   TopologyOptions o;

@@ -83,9 +83,9 @@ class NodeImpl {
 
   // operator.cc
   void handle_operator(proto::OperatorRequest req, Origin origin, OperatorReply reply);
-  void enable_primary(OperatorReply reply);
-  void promote(OperatorReply reply);
-  void demote(OperatorReply reply);
+  void enable_primary(uint64_t id, OperatorReply reply);
+  void promote(uint64_t id, OperatorReply reply);
+  void demote(uint64_t id, OperatorReply reply);
   void finish_operator(const Status& s, uint64_t request_id, OperatorReply reply,
                        std::string token = "");
 

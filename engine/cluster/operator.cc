@@ -46,7 +46,7 @@ void NodeImpl::handle_operator(proto::OperatorRequest req, Origin origin, Operat
       return finish_operator(Status(), id, std::move(reply));
     case proto::OperatorRequest::kEnablePrimary:
       if (m != "disabled") return done(Status::invalid_argument("mode is " + m));
-      return enable_primary(std::move(reply));
+      return enable_primary(id, std::move(reply));
     case proto::OperatorRequest::kSecondaryToken: {
       if (!primary_) return done(Status::invalid_argument("not a primary"));
       std::vector<NodeId> nodes = config_.cluster_nodes;
@@ -67,10 +67,10 @@ void NodeImpl::handle_operator(proto::OperatorRequest req, Origin origin, Operat
       return secondary_->activate(req.update_primary().token(), false, done);
     case proto::OperatorRequest::kPromote:
       if (m != "secondary") return done(Status::invalid_argument("not a secondary"));
-      return promote(std::move(reply));
+      return promote(id, std::move(reply));
     case proto::OperatorRequest::kDemote:
       if (m != "primary") return done(Status::invalid_argument("not a primary"));
-      return demote(std::move(reply));
+      return demote(id, std::move(reply));
     case proto::OperatorRequest::kCreateUser: {
       proto::ClientRequest w;
       w.set_request_id(id);
@@ -91,7 +91,7 @@ void NodeImpl::handle_operator(proto::OperatorRequest req, Origin origin, Operat
   }
 }
 
-void NodeImpl::enable_primary(OperatorReply reply) {
+void NodeImpl::enable_primary(uint64_t id, OperatorReply reply) {
   auto& c = replica_->config();
   uint64_t epoch = replication::next_epoch(std::max(c.highest_epoch_seen(), c.epoch()),
                                            config_.cluster_id.value);
@@ -99,18 +99,18 @@ void NodeImpl::enable_primary(OperatorReply reply) {
   c.set_epoch(epoch);
   c.set_highest_epoch_seen(epoch);
   std::weak_ptr<bool> alive = alive_;
-  replica_->store().set_epoch(Epoch(epoch), [this, alive, reply](Status s) {
+  replica_->store().set_epoch(Epoch(epoch), [this, alive, id, reply](Status s) {
     if (alive.expired()) return;
-    if (!s.is_ok()) return finish_operator(s, 0, reply);
-    replica_->save_config([this, alive, reply](Status s2) {
+    if (!s.is_ok()) return finish_operator(s, id, reply);
+    replica_->save_config([this, alive, id, reply](Status s2) {
       if (alive.expired()) return;
       if (s2.is_ok()) start_role();
-      finish_operator(s2, 0, reply);
+      finish_operator(s2, id, reply);
     });
   });
 }
 
-void NodeImpl::promote(OperatorReply reply) {
+void NodeImpl::promote(uint64_t id, OperatorReply reply) {
   auto& c = replica_->config();
   uint64_t applied = secondary_ ? secondary_->applied().value : 0;
   uint64_t primary_last = secondary_ ? secondary_->primary_last_wal() : 0;
@@ -121,10 +121,10 @@ void NodeImpl::promote(OperatorReply reply) {
   secondary_.reset();
   c.clear_primary_nodes();
   c.clear_credential();
-  enable_primary(std::move(reply));
+  enable_primary(id, std::move(reply));
 }
 
-void NodeImpl::demote(OperatorReply reply) {
+void NodeImpl::demote(uint64_t id, OperatorReply reply) {
   auto& c = replica_->config();
   c.set_mode("secondary");
   c.clear_primary_nodes();
@@ -132,10 +132,10 @@ void NodeImpl::demote(OperatorReply reply) {
   c.clear_tokens();
   primary_.reset();
   std::weak_ptr<bool> alive = alive_;
-  replica_->save_config([this, alive, reply](Status s) {
+  replica_->save_config([this, alive, id, reply](Status s) {
     if (alive.expired()) return;
     if (s.is_ok()) start_role();
-    finish_operator(s, 0, reply);
+    finish_operator(s, id, reply);
   });
 }
 

@@ -1,6 +1,14 @@
 #include "engine/cluster/testing/topology.h"
 
-namespace replsim::cluster::testing {
+#include <cstdio>
+
+namespace replsim::cluster::testkit {
+
+bool Topology::fail(const std::string& step, const std::string& message) {
+  last_error_ = step + ": " + message;
+  std::fprintf(stderr, "topology: %s\n", last_error_.c_str());
+  return false;
+}
 
 Topology::Topology(TopologyOptions options) : options_(std::move(options)) {
   sim::WorldOptions wo;
@@ -94,7 +102,7 @@ bool Topology::activate(int c, int p, bool update_primary) {
   proto::OperatorRequest t;
   t.mutable_secondary_token()->set_id("secondary-" + std::to_string(c));
   auto tr = op(node_id(p, 0), t);
-  if (tr.error() != proto::OK) return false;
+  if (tr.error() != proto::OK) return fail("secondary token", tr.error_message());
   proto::OperatorRequest e;
   if (update_primary) {
     e.mutable_update_primary()->set_token(tr.token());
@@ -102,8 +110,11 @@ bool Topology::activate(int c, int p, bool update_primary) {
     e.mutable_enable_secondary()->set_token(tr.token());
   }
   auto er = op(node_id(c, 0), e);
-  if (er.error() != proto::OK) return false;
-  return run_until([&] { return state(c) == "stream-wals"; }, 60 * kUsPerSec);
+  if (er.error() != proto::OK) return fail("enable secondary", er.error_message());
+  if (!run_until([&] { return state(c) == "stream-wals"; }, 60 * kUsPerSec)) {
+    return fail("stream-wals", "cluster " + std::to_string(c) + " state " + state(c));
+  }
+  return true;
 }
 
 bool Topology::setup_replication() {
@@ -117,11 +128,13 @@ bool Topology::setup_replication() {
   }
   proto::OperatorRequest ep;
   ep.mutable_enable_primary();
-  if (op(node_id(0, 0), ep).error() != proto::OK) return false;
+  auto epr = op(node_id(0, 0), ep);
+  if (epr.error() != proto::OK) return fail("enable primary", epr.error_message());
   proto::OperatorRequest cu;
   cu.mutable_create_user()->set_username("alice");
   cu.mutable_create_user()->set_password("pw");
-  if (op(node_id(0, 0), cu).error() != proto::OK) return false;
+  auto cur = op(node_id(0, 0), cu);
+  if (cur.error() != proto::OK) return fail("create user", cur.error_message());
   for (int c = 1; c < options_.clusters; ++c) {
     if (!activate(c, 0, false)) return false;
   }
@@ -152,4 +165,4 @@ proto::ClientResponse Topology::read(NodeId to, const std::string& token, const 
   return call(to, r);
 }
 
-}  // namespace replsim::cluster::testing
+}  // namespace replsim::cluster::testkit

@@ -17,7 +17,7 @@
 #include "engine/cluster/node.h"
 #include "sim/world.h"
 
-namespace replsim::cluster::testing {
+namespace replsim::cluster::testkit {
 
 struct TopologyOptions {
   uint64_t seed = 1;
@@ -78,9 +78,13 @@ class Topology {
   bool activate(int c, int p, bool update_primary);
   std::string state(int cluster);  // replication state of the active node ("" if none)
 
+ const std::string& last_error() const { return last_error_; }
+
  private:
+  bool fail(const std::string& step, const std::string& message);
   TopologyOptions options_;
+  std::string last_error_;
   std::unique_ptr<sim::SimWorld> world_;
 };
 
-}  // namespace replsim::cluster::testing
+}  // namespace replsim::cluster::testkit
