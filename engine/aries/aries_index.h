@@ -66,6 +66,10 @@ struct RecoveryStats {
   uint64_t losers = 0;
   uint64_t pages_repaired = 0;   // torn in-place frames restored from the double-write area
   uint64_t wal_entries_rolled_forward = 0;
+  // The state ARIES restart reached before rolling forward: exactly the transactions whose
+  // commit record was durable (losers undone). Not set by a rebuild.
+  WalIndex recovered_index{};
+  merkle::Hash160 recovered_root{};
   Lsn checkpoint_lsn{};
   Lsn redo_lsn{};
   Lsn end_of_log{};

@@ -178,6 +178,8 @@ Status AriesIndex::Impl::open_generation(const MasterRecord& m, IndexSource& sou
     log_->append(&end_rec);
   }
   applied_ = durable_applied_ = WalIndex(a.applied);
+  stats_.recovered_index = applied_;
+  stats_.recovered_root = tree_.root();
   last_checkpoint_lsn_ = m.checkpoint_lsn;
   if (!health_.is_ok()) return Status::corruption(health_.message());
   REPLSIM_RETURN_IF_ERROR(roll_forward(source));

@@ -55,6 +55,7 @@ class ModelStorage final : public IndexSource {
         kv_[c.path()] = c.ciphertext();
       }
     }
+    history_.push_back(changes);
     wal_.emplace(index.value, std::move(changes));
     return index;
   }
@@ -66,6 +67,22 @@ class ModelStorage final : public IndexSource {
   const std::vector<proto::KeyChange>& entry(uint64_t index) const { return wal_.at(index); }
   uint64_t last() const { return last_; }
   const std::map<std::string, std::string>& kv() const { return kv_; }
+  // The merkle root of the replicated state after WAL entry `index` (history is never GC'd).
+  merkle::Hash160 root_at(uint64_t index, const merkle::MerkleShape& shape) const {
+    std::map<std::string, std::string> kv;
+    for (uint64_t i = 0; i < index; ++i) {
+      for (const proto::KeyChange& c : history_[i]) {
+        if (c.deleted()) {
+          kv.erase(c.path());
+        } else {
+          kv[c.path()] = c.ciphertext();
+        }
+      }
+    }
+    merkle::MerkleIndex tree(shape);
+    for (const auto& [p, c] : kv) tree.put(p, c);
+    return tree.root();
+  }
 
   Status for_each_entry_after(
       WalIndex after,
@@ -88,6 +105,7 @@ class ModelStorage final : public IndexSource {
   uint64_t gc_through_ = 0;
   std::map<std::string, std::string> kv_;
   std::map<uint64_t, std::vector<proto::KeyChange>> wal_;
+  std::vector<std::vector<proto::KeyChange>> history_;
 };
 
 inline proto::KeyChange put(std::string path, std::string value) {
@@ -107,6 +125,12 @@ inline proto::KeyChange del(std::string path) {
 // Returns "" or a description of the first difference.
 inline std::string compare_with_storage(AriesIndex& index, const ModelStorage& storage) {
   merkle::MerkleIndex& tree = index.tree();
+  const RecoveryStats& st = index.recovery_stats();
+  if (!st.rebuilt && !st.fresh &&
+      st.recovered_root != storage.root_at(st.recovered_index.value, tree.shape())) {
+    return "after restart (before roll-forward) the index is not the committed prefix " +
+           std::to_string(st.recovered_index.value);
+  }
   merkle::MerkleIndex rebuilt(tree.shape());
   for (const auto& [p, c] : storage.kv()) rebuilt.put(p, c);
   for (uint32_t b = 0; b < tree.shape().bucket_count(); ++b) {
