@@ -73,7 +73,7 @@ struct Harness {
     rig.crash();
     Status st = rig.try_open();
     // A failed fsync while sealing the recovered state fails the open; restart again.
-    for (int attempt = 0; attempt < 3 && st.code() == StatusCode::kIoError; ++attempt) {
+    for (int attempt = 0; attempt < 64 && st.code() == StatusCode::kIoError; ++attempt) {
       rig.crash();
       st = rig.try_open();
     }
