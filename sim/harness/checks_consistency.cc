@@ -42,7 +42,7 @@ CheckerResult check_prefix_consistency(const History& h, const Observations& o,
   // One write per position: two acknowledged writes at one (epoch, index) conflict.
   std::map<std::pair<uint64_t, uint64_t>, const WriteRecord*> at;
   for (const WriteRecord& w : m.writes()) {
-    if (w.outcome != WriteOutcome::kKnown) continue;
+    if (w.outcome != WriteOutcome::kKnown || !detail::is_workload_key(w.key)) continue;
     auto [it, fresh] = at.emplace(std::make_pair(w.epoch, w.index), &w);
     if (!fresh && (it->second->key != w.key || it->second->value != w.value)) {
       std::ostringstream s;
@@ -68,6 +68,7 @@ CheckerResult check_prefix_consistency(const History& h, const Observations& o,
   // Reads of workload keys see prefix values too (a value nobody committed is never read).
   for (const HistoryEvent& e : h.events()) {
     if (e.type != EventType::kOk || e.f != kOpRead || !e.value.has_value()) continue;
+    if (!detail::is_workload_key(e.key)) continue;
     const WriteRecord* w = m.by_value(*e.value);
     if (w == nullptr || w->key != e.key || w->outcome == WriteOutcome::kFailed) {
       return fail_event(name, c, e,

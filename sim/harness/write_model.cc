@@ -14,7 +14,8 @@ bool position_before(const WriteRecord& a, const WriteRecord& b) {
 WriteModel::WriteModel(const History& history, const Observations& obs) : epochs_(obs.epochs) {
   std::map<uint64_t, size_t> by_op;
   for (const HistoryEvent& e : history.events()) {
-    if (e.client < 0 || !is_write_op(e.f)) continue;
+    // Replicated workload keys only: local paths have their own, per-cluster positions.
+    if (e.client < 0 || !is_write_op(e.f) || e.key.compare(0, 3, "kv/") != 0) continue;
     if (e.type == EventType::kInvoke) {
       WriteRecord w;
       w.invoke_index = e.index;

@@ -33,6 +33,7 @@ struct WriteRecord {
   bool forwarded = false;
 };
 
+// Only writes of replicated workload keys ("kv/...") are modelled.
 class WriteModel {
  public:
   WriteModel(const History& history, const Observations& obs);

@@ -1,0 +1,156 @@
+// Operator actions (promote, demote, update-primary, planned and unplanned failover, status),
+// run asynchronously from the event loop and recorded in the History with client = operator.
+#include <memory>
+
+#include "sim/harness/run_context.h"
+
+namespace replsim::harness {
+
+const char* operator_action_name(OperatorActionKind kind) {
+  switch (kind) {
+    case OperatorActionKind::kPromote: return "promote";
+    case OperatorActionKind::kDemote: return "demote";
+    case OperatorActionKind::kUpdatePrimary: return "update_primary";
+    case OperatorActionKind::kFailover: return "failover";
+    case OperatorActionKind::kUnplannedFailover: return "unplanned_failover";
+    case OperatorActionKind::kStatus: return "status";
+  }
+  return "?";
+}
+
+void operator_call(RunContext& ctx, const char* f, uint32_t c, proto::OperatorRequest request,
+                   std::function<void(const proto::OperatorResponse&)> done) {
+  HistoryEvent e;
+  e.client = kOperatorClient;
+  e.op_id = ctx.next_op_id++;
+  e.f = f;
+  e.node = ctx.route_node(c).value;
+  e.cluster = c;
+  ctx.record(e);
+  ClientProcess* op = ctx.client(NodeId(kOperatorNode));
+  REPLSIM_ASSERT(op != nullptr);
+  RunContext* p = &ctx;
+  op->api.send_operator(
+      NodeId(e.node), std::move(request),
+      [p, e, done](const proto::OperatorResponse& r) mutable {
+        e.type = r.error() == proto::OK ? EventType::kOk
+                 : r.error() == proto::TIMEOUT ? EventType::kInfo
+                                               : EventType::kFail;
+        if (r.error() != proto::OK) e.error = proto::ErrorCode_Name(r.error()) + ": " + r.error_message();
+        e.epoch = r.status().epoch();
+        e.detail = r.status().mode();
+        p->record(e);
+        if (done) done(r);
+      },
+      30 * kUsPerSec);
+}
+
+// The current primary cluster (highest epoch among sampled primaries), or 0.
+static uint32_t primary_cluster(RunContext& ctx) {
+  for (auto it = ctx.obs.epochs.rbegin(); it != ctx.obs.epochs.rend(); ++it) {
+    return it->primary_cluster;
+  }
+  return 0;
+}
+
+// Points every secondary but `except` at `primary` with fresh tokens from it.
+static void update_others(RunContext& ctx, uint32_t primary, uint32_t except) {
+  for (uint32_t c = 0; c < ctx.clusters; ++c) {
+    if (c == primary || c == except) continue;
+    proto::OperatorRequest req;
+    req.mutable_secondary_token()->set_id("c" + std::to_string(c));
+    RunContext* p = &ctx;
+    operator_call(ctx, "secondary_token", primary, req,
+                  [p, c](const proto::OperatorResponse& r) {
+                    if (r.error() != proto::OK) return;
+                    proto::OperatorRequest up;
+                    up.mutable_update_primary()->set_token(r.token());
+                    operator_call(*p, "update_primary", c, up, nullptr);
+                  });
+  }
+}
+
+static void promote(RunContext& ctx, uint32_t target, bool planned, uint32_t old_primary) {
+  ctx.planned_promotion[target] = planned;
+  proto::OperatorRequest req;
+  req.mutable_promote();
+  RunContext* p = &ctx;
+  operator_call(ctx, "promote", target, req,
+                [p, target, old_primary](const proto::OperatorResponse& r) {
+                  if (r.error() != proto::OK) return;
+                  p->take_samples();  // records the new epoch with its fork index
+                  update_others(*p, target, UINT32_MAX);
+                });
+}
+
+// The highest index the current epoch's primary committed.
+static uint64_t committed_head(RunContext& ctx) {
+  uint64_t head = 0;
+  for (const PositionRecord& r : ctx.obs.positions) {
+    if (r.committed && r.epoch == ctx.max_epoch && r.index > head) head = r.index;
+  }
+  return head;
+}
+
+// Planned failover: poll (every 100 ms, `polls_left` times) until `target` applied the old
+// primary's head, then promote. A promotion without catch-up is recorded as unplanned.
+static void await_catch_up(RunContext& ctx, uint32_t target, uint32_t old_primary,
+                           int polls_left) {
+  auto a = ctx.applied[target];
+  bool caught_up = a.first == ctx.max_epoch && a.second >= committed_head(ctx);
+  if (caught_up || polls_left <= 0) {
+    promote(ctx, target, caught_up, old_primary);
+    return;
+  }
+  RunContext* p = &ctx;
+  ctx.world.loop().after(100'000, [p, target, old_primary, polls_left] {
+    await_catch_up(*p, target, old_primary, polls_left - 1);
+  });
+}
+
+void start_operator_action(RunContext& ctx, const OperatorAction& a) {
+  proto::OperatorRequest req;
+  RunContext* p = &ctx;
+  const uint32_t target = a.cluster % ctx.clusters;
+  const uint32_t old_primary = primary_cluster(ctx);
+  switch (a.kind) {
+    case OperatorActionKind::kStatus:
+      req.mutable_status();
+      operator_call(ctx, "status", target, req, nullptr);
+      return;
+    case OperatorActionKind::kDemote:
+      req.mutable_demote();
+      operator_call(ctx, "demote", target, req, nullptr);
+      return;
+    case OperatorActionKind::kPromote:
+    case OperatorActionKind::kUnplannedFailover:
+      if (target == old_primary) return;
+      promote(ctx, target, false, old_primary);
+      return;
+    case OperatorActionKind::kUpdatePrimary: {
+      const uint32_t primary = a.primary_cluster % ctx.clusters;
+      if (primary == target) return;
+      req.mutable_secondary_token()->set_id("c" + std::to_string(target));
+      operator_call(ctx, "secondary_token", primary, req,
+                    [p, target](const proto::OperatorResponse& r) {
+                      if (r.error() != proto::OK) return;
+                      proto::OperatorRequest up;
+                      up.mutable_update_primary()->set_token(r.token());
+                      operator_call(*p, "update_primary", target, up, nullptr);
+                    });
+      return;
+    }
+    case OperatorActionKind::kFailover:
+      if (target == old_primary) return;
+      // Planned: demote the primary, let the target catch up, then promote it.
+      req.mutable_demote();
+      operator_call(ctx, "demote", old_primary, req,
+                    [p, target, old_primary](const proto::OperatorResponse& r) {
+                      if (r.error() != proto::OK) return;
+                      await_catch_up(*p, target, old_primary, 100);
+                    });
+      return;
+  }
+}
+
+}  // namespace replsim::harness

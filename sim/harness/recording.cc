@@ -1,0 +1,146 @@
+// What the runner records besides the History: engine positions and recoveries (NodeObserver),
+// periodic snapshots, lag and state intervals, and what crosses the wire (replication messages,
+// their bounds, a scan for plaintext).
+#include "proto/replication.pb.h"
+#include "sim/harness/run_context.h"
+
+namespace replsim::harness {
+
+void RunContext::on_wal_committed(NodeId n, Epoch epoch, WalIndex index) {
+  obs.positions.push_back({world.now(), cluster_of[n], n.value, true, epoch.value, index.value});
+}
+
+void RunContext::on_wal_applied(NodeId n, Epoch epoch, WalIndex index) {
+  uint32_t c = cluster_of[n];
+  obs.positions.push_back({world.now(), c, n.value, false, epoch.value, index.value});
+  auto& a = applied[c];
+  if (epoch.value > a.first || (epoch.value == a.first && index.value > a.second)) {
+    a = {epoch.value, index.value};
+  }
+}
+
+void RunContext::on_state(NodeId n, const std::string& state) {
+  note_state(cluster_of[n], state, world.now());
+}
+
+void RunContext::note_state(uint32_t c, const std::string& state, TimeUs t) {
+  auto it = state_now.find(c);
+  if (it != state_now.end() && it->second == state) return;
+  if (it != state_now.end()) result.states.push_back({c, it->second, state_since[c], t});
+  state_now[c] = state;
+  state_since[c] = t;
+}
+
+void RunContext::on_active(NodeId n, LockGeneration generation) {
+  // Read the node after its callback returns (observers must not call back into the node).
+  uint32_t c = cluster_of[n];
+  world.loop().after(0, [this, n, c] {
+    cluster::Node* node_ptr = node(n);
+    if (node_ptr == nullptr || !node_ptr->is_active()) return;
+    RecoveryRecord r;
+    r.time_us = world.now();
+    auto fault = last_fault.find(c);
+    r.cause = fault == last_fault.end() ? "lock_takeover" : fault->second.first;
+    r.fault_time_us = fault == last_fault.end() ? world.now() : fault->second.second;
+    last_fault.erase(c);
+    r.cluster = c;
+    r.node = n.value;
+    proto::ReplicationStatus s = node_ptr->status();
+    r.primary = s.mode() == "primary";
+    r.epoch = node_ptr->epoch().value;
+    r.index = r.primary ? node_ptr->last_wal().value : node_ptr->last_remote_wal().value;
+    r.index_root = node_ptr->merkle_root_hex();
+    if (auto data = node_ptr->replicated_snapshot()) r.data = std::move(*data);
+    obs.recoveries.push_back(std::move(r));
+  });
+}
+
+void RunContext::take_samples() {
+  const TimeUs now = world.now();
+  for (uint32_t c = 0; c < clusters; ++c) {
+    cluster::Node* n = active_node(c);
+    if (n == nullptr) continue;
+    proto::ReplicationStatus s = n->status();
+    mode[c] = s.mode();
+    StateSnapshot snap;
+    snap.time_us = now;
+    snap.cluster = c;
+    snap.node = n->id().value;
+    snap.primary = s.mode() == "primary";
+    snap.state = s.state();
+    snap.epoch = n->epoch().value;
+    snap.index = snap.primary ? n->last_wal().value : n->last_remote_wal().value;
+    if (auto data = n->replicated_snapshot()) snap.data = std::move(*data);
+    snap.merkle_root = n->merkle_root_hex();
+    if (auto local = n->local_snapshot()) {
+      for (const auto& [path, value] : *local) snap.local_paths.push_back(path);
+    }
+    if (!snap.primary && s.mode() == "secondary") {
+      result.lag.push_back({now, c, s.lag_entries(), s.lag_us()});
+      note_state(c, s.state(), now);
+    }
+    if (snap.primary && snap.epoch > max_epoch) {
+      // A new epoch: its parent is the previous one, forked where this cluster had applied.
+      auto a = applied.find(c);
+      uint64_t fork = a != applied.end() && a->second.first == max_epoch ? a->second.second : 0;
+      auto planned = planned_promotion.find(c);
+      bool was_planned = planned != planned_promotion.end() && planned->second;
+      obs.epochs.push_back({now, snap.epoch, c, max_epoch, fork, was_planned});
+      max_epoch = snap.epoch;
+    }
+    obs.snapshots.push_back(std::move(snap));
+  }
+}
+
+static void observe_batch(RunContext& ctx, const proto::WalBatch& b, ReplicationMessage* m) {
+  m->kind = "wal_batch";
+  m->carries_data = !b.entries().empty();
+  uint64_t bytes = 0;
+  for (const proto::WalEntryMsg& e : b.entries()) {
+    bytes += e.ByteSizeLong();
+    for (const proto::KeyChange& k : e.changes()) m->paths.push_back(k.path());
+  }
+  cluster::NodeConfig defaults;
+  ctx.obs.bounds.push_back({m->time_us, m->from, "wal_batch_entries",
+                            static_cast<uint64_t>(b.entries_size()), defaults.batch_entries_max});
+  if (b.entries_size() > 1) {
+    ctx.obs.bounds.push_back(
+        {m->time_us, m->from, "wal_batch_bytes", bytes, defaults.batch_bytes_max});
+  }
+}
+
+void RunContext::observe_wire(NodeId from, NodeId to, const std::string& payload) {
+  if (!is_cluster_node(from) || !is_cluster_node(to)) return;  // client traffic is TLS's job
+  const TimeUs now = world.now();
+  proto::NodeEnvelope env;
+  bool parsed = env.ParseFromString(payload);
+  std::string kind = "unparsed";
+  if (parsed && env.body_case() != proto::NodeEnvelope::BODY_NOT_SET) {
+    kind = env.GetDescriptor()->FindFieldByNumber(env.body_case())->name();
+  }
+  scan_plaintext(payload, now, "wire " + sim::link_name(from, to) + " in a " + kind, &obs);
+  if (!parsed) return;
+  ReplicationMessage m;
+  m.time_us = now;
+  m.from = from.value;
+  m.to = to.value;
+  m.to_cluster = cluster_of[to];
+  if (env.has_wal_batch()) {
+    observe_batch(*this, env.wal_batch(), &m);
+  } else if (env.has_merkle_round()) {
+    m.kind = "merkle";
+    // Only the primary's side of a merkle round carries replicated data.
+    m.carries_data = env.merkle_round().error() == proto::STREAM_OK &&
+                     mode[cluster_of[from]] == "primary";
+  } else {
+    return;
+  }
+  if (cluster_of[from] == cluster_of[to]) m.carries_data = false;
+  if (stored_payload_bytes + payload.size() <= kStoredPayloadBytesMax) {
+    stored_payload_bytes += payload.size();
+    m.payload = payload;
+  }
+  obs.replication_messages.push_back(std::move(m));
+}
+
+}  // namespace replsim::harness

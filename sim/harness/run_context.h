@@ -1,0 +1,118 @@
+// Internal to the runner: the state of one run shared by the deployment, the clients, the
+// fault injector and the operator. Not part of the public API (runner.h is).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/cluster/client.h"
+#include "engine/cluster/node.h"
+#include "sim/harness/checkers.h"
+#include "sim/harness/history.h"
+#include "sim/harness/observations.h"
+#include "sim/harness/runner.h"
+#include "sim/world.h"
+
+namespace replsim::harness {
+
+// Node ids: cluster c, node j → kClusterNodeBase + c * kNodesPerClusterMax + j; clients from
+// kClientNodeBase; the operator is kOperatorNode.
+inline constexpr uint32_t kClusterNodeBase = 1;
+inline constexpr uint32_t kNodesPerClusterMax = 100;
+inline constexpr uint32_t kOperatorNode = 9000;
+inline constexpr uint32_t kClientNodeBase = 10000;
+inline constexpr uint32_t kClustersMax = 32;
+inline constexpr size_t kStoredPayloadBytesMax = 32 << 20;  // replication payloads kept
+
+struct NodeProcess : sim::Process {
+  NodeProcess(Env& env, cluster::NodeConfig config) : node(env, std::move(config)) {}
+  cluster::Node node;
+};
+
+struct ClientProcess : sim::Process {
+  explicit ClientProcess(Env& env) : api(env) {}
+  cluster::ApiClient api;
+};
+
+struct RunContext : cluster::NodeObserver {
+  RunContext(const ScenarioConfig& config, uint64_t seed, RunObserver* observer);
+
+  const ScenarioConfig& cfg;
+  uint64_t seed;
+  RunObserver* observer;
+  sim::SimWorld world;
+  std::shared_ptr<History> history = std::make_shared<History>();
+  Observations obs;
+  RunResult result;
+
+  uint32_t clusters = 0;
+  std::vector<std::vector<NodeId>> cluster_nodes;
+  std::map<NodeId, uint32_t> cluster_of;  // cluster nodes only
+  uint64_t next_op_id = 1;
+  uint64_t max_epoch = 0;
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> applied;  // cluster → (epoch, index)
+  std::map<uint32_t, bool> planned_promotion;                 // cluster → planned
+  std::map<uint32_t, std::pair<std::string, TimeUs>> last_fault;  // cluster → (cause, time)
+  std::map<uint32_t, std::string> mode;                       // cluster → last sampled mode
+  std::map<uint32_t, std::string> state_now;                  // cluster → replication state
+  std::map<uint32_t, TimeUs> state_since;
+  size_t stored_payload_bytes = 0;
+  bool writes_stopped = false;
+  // Undo actions of faults still in force (run once each when the liveness phase starts).
+  std::map<uint64_t, std::function<void()>> undo;
+  uint64_t next_undo = 1;
+
+  // ---- topology ----
+  bool is_cluster_node(NodeId id) const { return cluster_of.count(id) != 0; }
+  cluster::Node* node(NodeId id);
+  cluster::Node* active_node(uint32_t cluster);
+  NodeId route_node(uint32_t cluster);  // the active node, else the first node that is up
+  ClientProcess* client(NodeId id);
+
+  // ---- recording ----
+  int64_t record(HistoryEvent e);
+  void record_fault(const std::string& kind, const std::string& target,
+                    const std::string& detail, uint32_t node, uint32_t cluster);
+  void take_samples();  // snapshots, lag, state intervals, epoch starts
+  void note_state(uint32_t cluster, const std::string& state, TimeUs t);
+
+  // NodeObserver (engine callbacks; never call back into a node from here).
+  void on_wal_committed(NodeId node, Epoch epoch, WalIndex index) override;
+  void on_wal_applied(NodeId node, Epoch epoch, WalIndex index) override;
+  void on_state(NodeId node, const std::string& state) override;
+  void on_active(NodeId node, LockGeneration generation) override;
+
+  // Wire observer: replication messages, bounds, plaintext scan.
+  void observe_wire(NodeId from, NodeId to, const std::string& payload);
+};
+
+// deployment.cc
+void build_deployment(RunContext& ctx);
+// Runs the world until the setup (enable primary, users, secondaries) is done; false on error.
+bool setup_replication(RunContext& ctx, std::string* error);
+
+// operator.cc: runs an operator action asynchronously (events recorded in the History).
+void start_operator_action(RunContext& ctx, const OperatorAction& action);
+// Sends one operator request to `cluster` and records invoke/completion; `done` gets the reply.
+void operator_call(RunContext& ctx, const char* f, uint32_t cluster,
+                   proto::OperatorRequest request,
+                   std::function<void(const proto::OperatorResponse&)> done);
+
+// workload.cc
+void start_clients(RunContext& ctx);
+
+// faults.cc
+// Timed faults are at start_us + at_us; random ones in [now, safety_end_us).
+void schedule_faults(RunContext& ctx, TimeUs start_us, TimeUs safety_end_us);
+void heal_everything(RunContext& ctx);
+// The fault kinds a regime allows (bounded: network, process, clock, disk full; unbounded:
+// also fsync failure, sector errors, bit rot, misdirected writes).
+std::vector<FaultKind> regime_fault_kinds(FaultRegime regime);
+FaultSpec random_fault(sim::Prng& r, const std::vector<FaultKind>& kinds, uint32_t clusters,
+                       uint32_t nodes_per_cluster, TimeUs at_us, TimeUs duration_mean_us);
+
+}  // namespace replsim::harness

@@ -1,0 +1,76 @@
+// End-to-end runs of the scenario runner over the real engine in the simulated world.
+#include "sim/harness/runner.h"
+
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "sim/harness/checkers.h"
+#include "sim/harness/history.h"
+
+namespace replsim::harness {
+namespace {
+
+ScenarioConfig small_scenario() {
+  ScenarioConfig c;
+  c.name = "runner_test_small";
+  c.topology.secondary_clusters = 1;
+  // One node per cluster: with standbys the engine forwards client requests (plaintext
+  // values) standby → active, which the security checker rightly flags (see the test below).
+  c.topology.nodes_per_cluster = 1;
+  c.workload.clients = 3;
+  c.workload.keys = 16;
+  c.phases.safety_duration_us = 3 * kUsPerSec;
+  c.phases.liveness_writes_us = 500'000;
+  c.phases.convergence_bound_us = 20 * kUsPerSec;
+  return c;
+}
+
+std::string report(const RunResult& r) {
+  std::ostringstream s;
+  s << "error: " << r.error << "\n";
+  for (const CheckerResult& c : r.checks) s << describe(c) << "\n";
+  return s.str();
+}
+
+TEST(Runner, FaultFreeRunPassesEveryCheckerAndConverges) {
+  RunResult r = run_scenario(small_scenario(), 7, nullptr);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(r.passed()) << report(r);
+  EXPECT_EQ(r.checks.size(), all_checker_names().size());
+  EXPECT_GT(r.writes, 10u);
+  EXPECT_GT(r.reads, 10u);
+  EXPECT_GE(r.converged_after_us, 0);
+  EXPECT_FALSE(r.lag.empty());
+  ASSERT_NE(r.history, nullptr);
+  std::ostringstream jsonl;
+  r.history->write_jsonl(jsonl);
+  EXPECT_NE(jsonl.str().find("\"f\":\"write\""), std::string::npos);
+}
+
+TEST(Runner, SameSeedGivesTheSameTraceHashUnderFaults) {
+  ScenarioConfig c = small_scenario();
+  c.random_faults.enabled = true;
+  c.random_faults.faults_per_sec = 2;
+  RunResult a = run_scenario(c, 11, nullptr);
+  RunResult b = run_scenario(c, 11, nullptr);
+  EXPECT_EQ(a.trace_hash, b.trace_hash);
+  EXPECT_EQ(a.events, b.events);
+  EXPECT_EQ(a.history->size(), b.history->size());
+  RunResult other = run_scenario(c, 12, nullptr);
+  EXPECT_NE(a.trace_hash, other.trace_hash);
+}
+
+// Standbys forward requests to the active node; replication.proto promises node-to-node
+// messages carry ciphertext only. Kept as a test so the finding stays visible until fixed.
+TEST(Runner, StandbyForwardingCarriesNoPlaintext) {
+  ScenarioConfig c = small_scenario();
+  c.topology.nodes_per_cluster = 2;
+  c.checkers = {kCheckSecurity};
+  RunResult r = run_scenario(c, 7, nullptr);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(r.passed()) << report(r);
+}
+
+}  // namespace
+}  // namespace replsim::harness
