@@ -120,7 +120,6 @@ int run_command(const std::string& binary, const Args& args) {
   const proto::RunSummary summary = reports::make_summary(data);
   const bool quiet = std::find(args.begin(), args.end(), "--quiet") != args.end();
   if (!quiet || !summary.passed()) std::cout << reports::summary_to_text(summary);
-  if (!result.error.empty()) std::cout << "error         " << result.error << "\n";
   Status written = write_outputs(args, result, data, summary);
   if (!written.is_ok()) {
     std::cerr << written.to_string() << "\n";

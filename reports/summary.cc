@@ -104,6 +104,7 @@ proto::RunSummary make_summary(const ReportData& data) {
   s.set_trace_hash(hash_hex(data.trace_hash));
   s.set_passed(data.passed());
   s.set_reproduce(data.reproduce);
+  s.set_error(data.error);
   return s;
 }
 
@@ -158,6 +159,7 @@ std::string summary_to_text(const proto::RunSummary& s) {
     }
   }
   out << "trace hash    " << s.trace_hash() << "\n";
+  if (!s.error().empty()) out << "error         " << s.error() << "\n";
   out << "result        " << (s.passed() ? "PASS" : "FAIL") << "\n";
   return out.str();
 }

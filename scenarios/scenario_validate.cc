@@ -205,6 +205,7 @@ void apply_defaults(proto::Scenario* s) {
   if (w->clients() == 0) w->set_clients(8);
   if (w->value_bytes() == 0) w->set_value_bytes(256);
   if (w->outstanding_max() == 0) w->set_outstanding_max(64);
+  if (w->zipf_exponent() == 0) w->set_zipf_exponent(0.99);
   if (w->request_timeout_ms() == 0) w->set_request_timeout_ms(5000);
   for (proto::LinkClass* link : {s->mutable_lan(), s->mutable_wan()}) {
     if (link->queue_messages_max() == 0) link->set_queue_messages_max(1024);
