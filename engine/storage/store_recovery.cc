@@ -26,6 +26,36 @@ Status snapshot_corrupt(const std::string& name, size_t offset, std::string_view
                             std::to_string(offset));
 }
 
+// Loads one kSnapshotKeys or kSnapshotWal frame.
+Status load_snapshot_chunk(const Frame& frame,
+                           std::map<std::string, std::string, std::less<>>* data,
+                           std::vector<WalEntry>* entries, uint64_t* keys) {
+  ByteReader r(frame.payload);
+  uint64_t n = 0;
+  if (!r.get_varint64(&n)) return Status::corruption("bad chunk");
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view a;
+    std::string_view b;
+    if (frame.type == RecordType::kSnapshotKeys) {
+      if (!r.get_length_prefixed(&a) || !r.get_length_prefixed(&b) || a.empty()) {
+        return Status::corruption("bad key chunk");
+      }
+      data->insert_or_assign(std::string(a), std::string(b));
+      ++*keys;
+      continue;
+    }
+    if (!r.get_length_prefixed(&a)) return Status::corruption("bad wal chunk");
+    Result<WalEntry> e = decode_wal_entry(a);
+    if (!e.is_ok()) return e.status();
+    if (!entries->empty() && e->index <= entries->back().index) {
+      return Status::corruption("wal entries out of order");
+    }
+    entries->push_back(std::move(*e));
+  }
+  if (!r.empty()) return Status::corruption("trailing chunk bytes");
+  return Status::ok();
+}
+
 }  // namespace
 
 Status Store::recover() {
@@ -118,27 +148,8 @@ Status Store::load_snapshot() {
       footer = true;
     } else if (frame->type == RecordType::kSnapshotKeys ||
                frame->type == RecordType::kSnapshotWal) {
-      if (!r.get_varint64(&n)) return snapshot_corrupt(name, off, "bad chunk");
-      for (uint64_t i = 0; i < n; ++i) {
-        std::string_view a;
-        std::string_view b;
-        if (frame->type == RecordType::kSnapshotKeys) {
-          if (!r.get_length_prefixed(&a) || !r.get_length_prefixed(&b) || a.empty()) {
-            return snapshot_corrupt(name, off, "bad key chunk");
-          }
-          data_.insert_or_assign(std::string(a), std::string(b));
-          ++keys;
-        } else {
-          if (!r.get_length_prefixed(&a)) return snapshot_corrupt(name, off, "bad wal chunk");
-          Result<WalEntry> e = decode_wal_entry(a);
-          if (!e.is_ok()) return snapshot_corrupt(name, off, e.status().message());
-          if (!entries.empty() && e->index <= entries.back().index) {
-            return snapshot_corrupt(name, off, "wal entries out of order");
-          }
-          entries.push_back(std::move(*e));
-        }
-      }
-      if (!r.empty()) return snapshot_corrupt(name, off, "trailing chunk bytes");
+      Status chunk = load_snapshot_chunk(*frame, &data_, &entries, &keys);
+      if (!chunk.is_ok()) return snapshot_corrupt(name, off, chunk.message());
     } else {
       return snapshot_corrupt(name, off, "unexpected frame type");
     }
