@@ -81,6 +81,17 @@ TEST_F(ProcessFixture, PauseHoldsTimersDeliveriesAndIoUntilResumeThenRunsThemInO
   EXPECT_EQ(world_.faults().count("resume"), 1u);
 }
 
+TEST_F(ProcessFixture, CallbacksDueAtResumeTimeRunAfterTheHeldOnes) {
+  add(1, "", [](Scripted& p) { p.env.schedule(2000, [&p] { p.note("timer"); }); });
+  add(2, "");
+  world_.network().set_link_model(NodeId(2), NodeId(1), fixed_link(1000));
+  world_.pause(NodeId(1));
+  world_.loop().at(5000, [this] { world_.resume(NodeId(1)); });  // before the arrival below
+  world_.loop().at(4000, [this] { world_.env(NodeId(2))->send(NodeId(1), "at 5 ms"); });
+  world_.run_until(10000);
+  EXPECT_EQ(log_, (std::vector<std::string>{"timer @5000", "msg at 5 ms @5000"}));
+}
+
 TEST_F(ProcessFixture, TimerCancelledWhilePausedNeverRuns) {
   TimerId id = kNoTimer;
   add(1, "", [&id](Scripted& p) { id = p.env.schedule(1000, [&p] { p.note("timer"); }); });
