@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/cluster/testing/topology.h"
+#include "proto/replication.pb.h"
 
 namespace replsim::cluster {
 namespace {

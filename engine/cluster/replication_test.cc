@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/cluster/testing/topology.h"
+#include "proto/replication.pb.h"
 
 namespace replsim::cluster {
 namespace {
@@ -49,6 +50,265 @@ TEST(Replication, ActivationAndStreamingWithoutFaults) {
   ASSERT_EQ(ps.known_secondaries_size(), 2);
   EXPECT_EQ(ps.known_secondaries(0).connection_status(), "connected");
   EXPECT_GT(ps.known_secondaries(0).last_heartbeat_us(), 0);
+}
+
+}  // namespace
+}  // namespace replsim::cluster
+
+namespace replsim::cluster {
+namespace {
+
+using testkit::Topology;
+using testkit::TopologyOptions;
+
+// Records every message delivered to it.
+class Recorder : public sim::Process {
+ public:
+  explicit Recorder(Env& env) : env(env) {
+    env.set_receiver([this](NodeId, std::string p) { received.push_back(std::move(p)); });
+  }
+  Env& env;
+  std::vector<std::string> received;
+};
+
+void write_many(Topology& t, NodeId to, const std::string& token, int from, int count) {
+  for (int i = from; i < from + count; ++i) {
+    auto r = t.write(to, token, "kv/" + std::to_string(i), "value-" + std::to_string(i));
+    ASSERT_EQ(r.error(), proto::OK) << r.error_message();
+  }
+}
+
+bool converged(Topology& t, int a, int b) {
+  Node* na = t.active(a);
+  Node* nb = t.active(b);
+  return na && nb && na->replicated_snapshot() == nb->replicated_snapshot() &&
+         na->merkle_root_hex() == nb->merkle_root_hex();
+}
+
+TEST(Replication, RogueNodeWithoutTokenGetsNothing) {
+  Topology t(three_clusters(2));
+  ASSERT_TRUE(t.setup_replication());
+  std::string token = t.login(t.node_id(0, 0));
+  Recorder* rogue = nullptr;
+  t.world().add_node(NodeId(7), "", [&](Env& env) {
+    auto r = std::make_unique<Recorder>(env);
+    rogue = r.get();
+    return r;
+  });
+  NodeId primary = t.active_id(0);
+  auto send = [&](const proto::NodeEnvelope& e) {
+    rogue->env.send(primary, e.SerializeAsString());
+  };
+  proto::NodeEnvelope stream;
+  stream.mutable_stream_request()->set_secondary_id("secondary-1");  // a real id, no credential
+  stream.mutable_stream_request()->set_from_index(1);
+  stream.mutable_stream_request()->set_session(5);
+  send(stream);
+  proto::NodeEnvelope act;
+  act.mutable_activation_request()->set_secondary_id("secondary-1");
+  act.mutable_activation_request()->set_secret_proof("guess");
+  send(act);
+  proto::NodeEnvelope merkle;
+  merkle.mutable_merkle_round()->set_kind(5);
+  merkle.mutable_merkle_round()->set_secondary_id("secondary-1");
+  send(merkle);
+  write_many(t, primary, token, 0, 20);
+  t.world().run_for(3 * kUsPerSec);
+  for (const std::string& p : rogue->received) {
+    proto::NodeEnvelope e;
+    ASSERT_TRUE(e.ParseFromString(p));
+    EXPECT_FALSE(e.has_wal_batch());
+    EXPECT_FALSE(e.has_heartbeat());
+    if (e.has_activation_response()) {
+      EXPECT_EQ(e.activation_response().error(), proto::PERMISSION_DENIED);
+      EXPECT_TRUE(e.activation_response().wrapped_keyring().empty());
+    }
+    if (e.has_stream_response()) EXPECT_EQ(e.stream_response().error(), proto::STREAM_DENIED);
+    if (e.has_merkle_round()) EXPECT_TRUE(e.merkle_round().body().empty());
+  }
+  EXPECT_GE(t.active(0)->counters().unauthorized_streams_refused, 3u);
+  // A token bound to another id is refused too, and the cluster stays empty.
+  TopologyOptions o = three_clusters(3);
+  Topology u(o);
+  ASSERT_TRUE(u.run_until([&] { return u.active(0) && u.active(1); }, 10 * kUsPerSec));
+  proto::OperatorRequest ep;
+  ep.mutable_enable_primary();
+  ASSERT_EQ(u.op(u.node_id(0, 0), ep).error(), proto::OK);
+  proto::OperatorRequest tok;
+  tok.mutable_secondary_token()->set_id("secondary-1");
+  auto tr = u.op(u.node_id(0, 0), tok);
+  ASSERT_EQ(tr.error(), proto::OK);
+  proto::OperatorRequest used;
+  used.mutable_enable_secondary()->set_token(tr.token());
+  ASSERT_EQ(u.op(u.node_id(1, 0), used).error(), proto::OK);
+  // Single use: the same token on another cluster is refused, and that cluster gets nothing.
+  auto again = u.op(u.node_id(2, 0), used);
+  EXPECT_EQ(again.error(), proto::PERMISSION_DENIED);
+  EXPECT_EQ(u.active(2)->status().mode(), "disabled");
+}
+
+TEST(Replication, SecondaryBehindBufferReconcilesThroughMerkle) {
+  TopologyOptions o = three_clusters(4);
+  o.clusters = 2;
+  o.node.wal_buffer_entries_max = 32;
+  Topology t(o);
+  ASSERT_TRUE(t.setup_replication());
+  std::string token = t.login(t.node_id(0, 0));
+  write_many(t, t.active_id(0), token, 0, 10);
+  ASSERT_TRUE(t.run_until([&] { return converged(t, 0, 1); }, 5 * kUsPerSec));
+  uint64_t diffs_before = t.active(1)->counters().merkle_diffs;
+  t.world().network().split({t.cluster_nodes(0), t.cluster_nodes(1)});
+  write_many(t, t.active_id(0), token, 10, 200);
+  t.world().run_for(5 * kUsPerSec);
+  EXPECT_NE(t.state(1), "stream-wals");
+  t.world().network().heal_all();
+  ASSERT_TRUE(t.run_until([&] { return converged(t, 0, 1) && t.state(1) == "stream-wals"; },
+                          30 * kUsPerSec));
+  EXPECT_GT(t.active(1)->counters().merkle_diffs, diffs_before);
+  EXPECT_GE(t.active(1)->counters().merkle_syncs, 1u);
+  EXPECT_GE(t.active(0)->counters().too_old_answers, 1u);
+  // Streaming works again afterwards.
+  write_many(t, t.active_id(0), token, 300, 5);
+  ASSERT_TRUE(t.run_until([&] { return converged(t, 0, 1); }, 5 * kUsPerSec));
+  EXPECT_EQ(t.state(1), "stream-wals");
+}
+
+TEST(Replication, PromotionAnotherSecondaryFollowsNewPrimaryWithoutWalResync) {
+  TopologyOptions o = three_clusters(5);
+  o.node.inflight_batches_max = 1;  // one unacknowledged batch of one entry at a time
+  o.node.batch_entries_max = 1;
+  Topology t(o);
+  ASSERT_TRUE(t.setup_replication());
+  std::string token = t.login(t.node_id(0, 0));
+  write_many(t, t.active_id(0), token, 0, 100);
+  ASSERT_TRUE(t.run_until([&] { return converged(t, 0, 1) && converged(t, 0, 2); },
+                          10 * kUsPerSec));
+  // Cluster 1's acks stop reaching the primary: it gets at most one more entry, and learns
+  // from heartbeats how far the primary got (so it knows what it misses). Then the primary
+  // dies.
+  for (NodeId a : t.cluster_nodes(1)) {
+    for (NodeId b : t.cluster_nodes(0)) t.world().network().block(a, b);
+  }
+  write_many(t, t.active_id(0), token, 100, 5);
+  t.world().run_for(1 * kUsPerSec);
+  uint64_t old_epoch = t.active(0)->epoch().value;
+  uint64_t expected_lost = t.active(0)->last_wal().value - t.active(1)->last_remote_wal().value;
+  ASSERT_GE(expected_lost, 1u);
+  for (NodeId id : t.cluster_nodes(0)) t.world().crash(id);
+  proto::OperatorRequest promote;
+  promote.mutable_promote();
+  auto pr = t.op(t.node_id(1, 0), promote);
+  ASSERT_EQ(pr.error(), proto::OK) << pr.error_message();
+  EXPECT_EQ(t.active(1)->status().mode(), "primary");
+  EXPECT_GT(t.active(1)->epoch().value, old_epoch);
+  EXPECT_EQ(t.active(1)->counters().writes_lost_on_failover, expected_lost);
+  uint64_t applied_before = t.active(2)->counters().entries_applied;
+  ASSERT_TRUE(t.activate(2, 1, /*update_primary=*/true)) << t.last_error();
+  std::string token1 = t.login(t.node_id(1, 0));
+  write_many(t, t.active_id(1), token1, 1000, 10);
+  ASSERT_TRUE(t.run_until([&] { return converged(t, 1, 2); }, 20 * kUsPerSec));
+  EXPECT_EQ(t.active(2)->epoch(), t.active(1)->epoch());
+  EXPECT_GE(t.active(2)->counters().merkle_syncs, 1u);
+  // No WAL resync: only the writes made after the promotion were streamed.
+  EXPECT_LE(t.active(2)->counters().entries_applied - applied_before, 10u);
+  // Cluster 2 had the 5 lost writes; reconciliation removed them (new primary is the truth).
+  auto snap = *t.active(2)->replicated_snapshot();
+  EXPECT_EQ(snap.count("kv/104"), 0u);
+  EXPECT_EQ(snap.at("kv/1005"), "value-1005");
+}
+
+TEST(Replication, HeavyWritesWithSmallBufferCauseNoMerkleLoop) {
+  TopologyOptions o = three_clusters(6);
+  o.clusters = 2;
+  o.node.wal_buffer_entries_max = 64;
+  Topology t(o);
+  ASSERT_TRUE(t.setup_replication());
+  std::string token = t.login(t.node_id(0, 0));
+  t.world().network().split({t.cluster_nodes(0), t.cluster_nodes(1)});
+  // Open loop: one write every 4 ms for 12 s (250 writes/s), far below apply capacity.
+  NodeId primary = t.active_id(0);
+  int sent = 0;
+  int ok = 0;
+  std::function<void()> tick = [&] {
+    if (sent >= 3000) return;
+    proto::ClientRequest r;
+    r.set_token(token);
+    r.mutable_write()->set_path("heavy/" + std::to_string(sent % 500));
+    r.mutable_write()->set_value("v" + std::to_string(sent));
+    ++sent;
+    t.client().send(primary, r, [&](const proto::ClientResponse& resp) {
+      if (resp.error() == proto::OK) ++ok;
+    });
+    t.world().env(Topology::kClient)->schedule(4 * kUsPerMs, tick);
+  };
+  tick();
+  t.world().run_for(2 * kUsPerSec);
+  uint64_t syncs = t.active(1)->counters().merkle_syncs;
+  t.world().network().heal_all();  // now far behind the 64-entry buffer
+  ASSERT_TRUE(t.run_until([&] {
+    return t.active(1)->counters().merkle_syncs > syncs && t.state(1) == "stream-wals";
+  }, 10 * kUsPerSec));
+  uint64_t diffs = t.active(1)->counters().merkle_diffs;
+  std::string state_changes;
+  t.world().run_for(10 * kUsPerSec);  // writes keep coming
+  EXPECT_EQ(t.active(1)->counters().merkle_diffs, diffs) << "merkle loop";
+  EXPECT_EQ(t.state(1), "stream-wals");
+  ASSERT_TRUE(t.run_until([&] { return sent >= 3000 && converged(t, 0, 1); }, 10 * kUsPerSec));
+  EXPECT_EQ(ok, 3000);
+}
+
+TEST(Replication, TokensNeverInWalBatchOrMerkleMessage) {
+  Topology t(three_clusters(7));
+  std::vector<std::string> node_to_node;
+  std::vector<std::string> cross_cluster;
+  t.world().network().add_observer([&](NodeId from, NodeId to, const std::string& p) {
+    if (from.value < 100 || to.value < 100) return;  // client traffic
+    node_to_node.push_back(p);
+    if (from.value / 100 != to.value / 100) cross_cluster.push_back(p);
+  });
+  ASSERT_TRUE(t.setup_replication());
+  std::vector<std::string> tokens;
+  for (int c = 0; c < 3; ++c) tokens.push_back(t.login(t.node_id(c, 0)));
+  // Reconciliation traffic too: cluster 2 falls behind, then reconciles.
+  t.world().network().split({t.cluster_nodes(0), t.cluster_nodes(1)});
+  for (int i = 0; i < 40; ++i) {
+    auto r = t.write(t.node_id(i % 3, 1), tokens[i % 3], "kv/" + std::to_string(i),
+                     "plaintext-secret-" + std::to_string(i));
+    if (i % 3 != 1) ASSERT_EQ(r.error(), proto::OK) << r.error_message();
+  }
+  t.world().network().heal_all();
+  ASSERT_TRUE(t.run_until([&] { return converged(t, 0, 1) && converged(t, 0, 2); },
+                          20 * kUsPerSec));
+  size_t batches = 0;
+  size_t merkle = 0;
+  for (const std::string& p : cross_cluster) {
+    for (const std::string& tok : tokens) {
+      ASSERT_FALSE(tok.empty());
+      EXPECT_EQ(p.find(tok), std::string::npos) << "token on the wire between nodes";
+    }
+    EXPECT_EQ(p.find("plaintext-secret-"), std::string::npos) << "plaintext between clusters";
+  }
+  EXPECT_GT(cross_cluster.size(), 0u);
+  for (const std::string& p : node_to_node) {
+    EXPECT_EQ(p.find("sys/token/"), std::string::npos) << "token path between nodes";
+    proto::NodeEnvelope e;
+    ASSERT_TRUE(e.ParseFromString(p));
+    if (e.has_wal_batch()) {
+      ++batches;
+      for (const auto& entry : e.wal_batch().entries()) {
+        for (const auto& c : entry.changes()) EXPECT_NE(c.path().rfind("sys/", 0), 0u);
+      }
+    }
+    if (e.has_merkle_round()) {
+      ++merkle;
+      for (const std::string& tok : tokens) EXPECT_EQ(p.find(tok), std::string::npos);
+    }
+    if (e.has_wal_batch()) {
+      for (const std::string& tok : tokens) EXPECT_EQ(p.find(tok), std::string::npos);
+    }
+  }
+  EXPECT_GT(batches, 0u);
+  EXPECT_GT(merkle, 0u);
 }
 
 }  // namespace

@@ -99,6 +99,7 @@ void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyCh
     req.mutable_write()->clear_value();
   }
   uint64_t request_id = req.request_id();
+  req.clear_token();  // tokens are local: checked here, never sent to another cluster
   *fwd.mutable_request() = std::move(req);
   std::weak_ptr<bool> alive = alive_;
   auto on_primary = [this, alive, request_id, reply](proto::ClientResponse r) {
@@ -207,6 +208,7 @@ void NodeImpl::handle_read(proto::ClientRequest req, Origin origin, Reply reply)
       fwd.set_hops(origin.hops + 1);
       fwd.set_origin_cluster(config_.cluster_id.value);
       *fwd.mutable_request() = req;
+      fwd.mutable_request()->clear_token();
       return forward([this](uint32_t a) { return primary_target(a); }, std::move(fwd), reply,
                      nullptr);
     }
@@ -312,11 +314,20 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
   Origin origin{fwd.origin_cluster() != config_.cluster_id.value, fwd.hops()};
   std::optional<proto::KeyChange> sealed;
   if (fwd.has_sealed()) sealed = fwd.sealed();
+  std::string read_path = fwd.request().has_read() ? fwd.request().read().path() : "";
   handle_client(std::move(*fwd.mutable_request()), std::move(sealed), origin,
-                [this, from, forward_id](proto::ClientResponse r) {
+                [this, from, forward_id, origin, read_path](proto::ClientResponse r) {
                   proto::NodeEnvelope out;
-                  out.mutable_forward_response()->set_forward_id(forward_id);
-                  *out.mutable_forward_response()->mutable_response() = std::move(r);
+                  auto* resp = out.mutable_forward_response();
+                  resp->set_forward_id(forward_id);
+                  // Another cluster gets read values as ciphertext only.
+                  if (origin.trusted && r.found() && replica_) {
+                    resp->mutable_sealed()->set_path(read_path);
+                    resp->mutable_sealed()->set_ciphertext(
+                        replica_->barrier().encrypt(read_path, r.value()));
+                    r.clear_value();
+                  }
+                  *resp->mutable_response() = std::move(r);
                   send_envelope(env_, from, out);
                 });
 }
@@ -331,6 +342,14 @@ void NodeImpl::on_forward_response(const proto::ForwardResponse& resp) {
   if (f.reply) {
     proto::ClientResponse r = resp.response();
     r.set_forwarded(true);
+    if (resp.has_sealed()) {
+      if (!replica_) return f.reply(error_response(r.request_id(), proto::UNAVAILABLE, "inactive"));
+      auto plain = replica_->barrier().decrypt(resp.sealed().path(), resp.sealed().ciphertext());
+      if (!plain.is_ok()) {
+        return f.reply(error_response(r.request_id(), proto::INTERNAL, plain.status().to_string()));
+      }
+      r.set_value(std::move(plain.value()));
+    }
     f.reply(std::move(r));
   }
   if (f.op_reply) f.op_reply(resp.operator_response());

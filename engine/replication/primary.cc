@@ -147,6 +147,13 @@ void Primary::on_stream_request(NodeId from, const proto::StreamRequest& req) {
   s.next = from_index;
   s.last_heard_us = env_.now_us();
   s.streaming = true;
+  // Streaming resumed: the guard pinned for this secondary's reconciliation is no longer
+  // needed (holding it would keep the buffer past its bound).
+  auto guard = guards_.find(req.secondary_id());
+  if (guard != guards_.end()) {
+    replica_.store().wal().release_guard(guard->second);
+    guards_.erase(guard);
+  }
   send_stream_error(from, req.session(), proto::STREAM_OK);
   pump(s, req.secondary_id());
 }

@@ -170,6 +170,7 @@ void Secondary::on_batch(NodeId from, const proto::WalBatch& b) {
   last_heard_us_ = env_.now_us();
   primary_last_wal_ = std::max(primary_last_wal_, b.primary_last_wal());
   counters_.batches_applied++;
+  batch_since_heartbeat_ = true;
   uint64_t session = session_;
   for (const auto& msg : b.entries()) {
     if (msg.index() <= submitted_.value) continue;  // duplicate
@@ -223,7 +224,9 @@ void Secondary::on_heartbeat(NodeId from, const proto::Heartbeat& h) {
   primary_last_wal_ = std::max(primary_last_wal_, h.primary_last_wal());
   if (state_ != "stream-wals") return;
   // The last batch was lost (no later batch shows the gap): ask again.
-  bool stalled = submitted_ == applied_ && h.primary_last_wal() > applied_.value;
+  bool stalled = !batch_since_heartbeat_ && submitted_ == applied_ &&
+                 h.primary_last_wal() > applied_.value;
+  batch_since_heartbeat_ = false;
   stalled_heartbeats_ = stalled ? stalled_heartbeats_ + 1 : 0;
   if (stalled_heartbeats_ >= 3) {
     stalled_heartbeats_ = 0;

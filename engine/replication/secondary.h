@@ -90,6 +90,7 @@ class Secondary {
   TimeUs last_heartbeat_us_ = 0;
   TimeUs backoff_us_ = 0;
   int stalled_heartbeats_ = 0;
+  bool batch_since_heartbeat_ = false;
   uint64_t activation_session_ = 0;
   TimerId reconnect_timer_ = kNoTimer;
   TimerId watchdog_timer_ = kNoTimer;
