@@ -72,6 +72,7 @@ class NodeImpl {
   void forward(std::function<NodeId(uint32_t attempt)> target, proto::ForwardRequest fwd,
                Reply reply, OperatorReply op_reply);
   void on_forward_request(NodeId from, proto::ForwardRequest fwd);
+  void relay_forward(NodeId from, proto::ForwardRequest fwd);
   void on_forward_response(const proto::ForwardResponse& resp);
   NodeId active_target(uint32_t attempt);
   NodeId primary_target(uint32_t attempt);
@@ -94,6 +95,8 @@ class NodeImpl {
     std::function<NodeId(uint32_t)> target;
     Reply reply;
     OperatorReply op_reply;
+    // A standby relaying another node's forward: the answer goes back unchanged.
+    std::function<void(const proto::ForwardResponse&)> relay;
     uint32_t attempt = 0;
     TimerId retry = kNoTimer;
     TimerId deadline = kNoTimer;

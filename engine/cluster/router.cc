@@ -311,6 +311,7 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
                              send_envelope(env_, from, out);
                            });
   }
+  if (!check_active()) return relay_forward(from, std::move(fwd));
   Origin origin{fwd.origin_cluster() != config_.cluster_id.value, fwd.hops()};
   std::optional<proto::KeyChange> sealed;
   if (fwd.has_sealed()) sealed = fwd.sealed();
@@ -332,6 +333,31 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
                 });
 }
 
+void NodeImpl::relay_forward(NodeId from, proto::ForwardRequest fwd) {
+  uint64_t original_id = fwd.forward_id();
+  if (fwd.hops() >= kForwardHopsMax) return;  // the sender times out with a clear error
+  fwd.set_hops(fwd.hops() + 1);
+  uint64_t id = next_forward_id_++;
+  fwd.set_forward_id(id);
+  PendingForward& p = forwards_[id];
+  p.fwd = std::move(fwd);
+  p.target = [this](uint32_t a) { return active_target(a); };
+  p.relay = [this, from, original_id](const proto::ForwardResponse& resp) {
+    proto::NodeEnvelope out;
+    *out.mutable_forward_response() = resp;
+    out.mutable_forward_response()->set_forward_id(original_id);
+    send_envelope(env_, from, out);
+  };
+  p.deadline = env_.schedule(config_.forward_timeout_us, [this, id] {
+    auto it = forwards_.find(id);
+    if (it == forwards_.end()) return;
+    env_.cancel(it->second.retry);
+    forwards_.erase(it);
+  });
+  counters_.requests_forwarded++;
+  send_forward(id);
+}
+
 void NodeImpl::on_forward_response(const proto::ForwardResponse& resp) {
   auto it = forwards_.find(resp.forward_id());
   if (it == forwards_.end()) return;  // late or duplicate
@@ -339,6 +365,7 @@ void NodeImpl::on_forward_response(const proto::ForwardResponse& resp) {
   forwards_.erase(it);
   env_.cancel(f.retry);
   env_.cancel(f.deadline);
+  if (f.relay) return f.relay(resp);
   if (f.reply) {
     proto::ClientResponse r = resp.response();
     r.set_forwarded(true);
