@@ -64,7 +64,7 @@ struct NodeConfig {
   size_t batch_entries_max = 63;
   size_t batch_bytes_max = 128 * 1024;
   TimeUs batch_window_us = 5 * kUsPerMs;         // max wait to fill a batch
-  size_t inflight_batches_max = 8;               // flow control per secondary
+  size_t inflight_batches_max = 32;              // flow control per secondary (> RTT / window)
   TimeUs heartbeat_interval_us = 250 * kUsPerMs;
   TimeUs secondary_timeout_us = 2 * kUsPerSec;   // no heartbeat → reconnect
   TimeUs reconnect_backoff_min_us = 100 * kUsPerMs;

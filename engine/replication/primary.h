@@ -28,7 +28,7 @@
 namespace replsim::replication {
 
 struct ReplicationOptions {
-  size_t inflight_batches_max = 8;
+  size_t inflight_batches_max = 32;
   TimeUs batch_window_us = 5 * kUsPerMs;
   TimeUs heartbeat_interval_us = 250 * kUsPerMs;
   TimeUs secondary_timeout_us = 2 * kUsPerSec;
