@@ -131,7 +131,7 @@ int report(const proto::SwarmResult& result, const std::string& json_path) {
     run_wall_s += s.wall_s();
   }
   std::printf("| scenario | seeds | passed | failed | simulated s | wall s (runs) | speed |\n"
-              "|---|---|---|---|---|---|---|\n| %s | %d | %u | %u | %.1f | %.1f | %.0fx |\n",
+              "|---|---|---|---|---|---|---|\n| %s | %d | %u | %u | %.1f | %.1f | %.4gx |\n",
               result.scenario_file().c_str(), result.seeds_size(), result.passed(),
               result.failed(), simulated_s, run_wall_s,
               run_wall_s > 0 ? simulated_s / run_wall_s : 0);

@@ -164,7 +164,7 @@ std::string overview(const ReportData& data, const proto::RunSummary& s) {
   };
   row("result", s.passed() ? "PASS" : "FAIL");
   row("seed", std::to_string(s.seed()));
-  std::snprintf(line, sizeof(line), "%.3f s simulated in %.3f s wall (%.0fx real time)",
+  std::snprintf(line, sizeof(line), "%.3f s simulated in %.3f s wall (%.4gx real time)",
                 s.simulated_s(), s.wall_s(), s.speed_x_real_time());
   row("time", line);
   row("events", std::to_string(s.events()));

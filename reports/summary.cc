@@ -133,7 +133,7 @@ std::string summary_to_text(const proto::RunSummary& s) {
   char line[256];
   std::snprintf(line, sizeof(line),
                 "scenario      %s (seed %" PRIu64 ")\n"
-                "simulated     %.3f s in %.3f s wall: %.0fx real time, %" PRIu64 " events\n"
+                "simulated     %.3f s in %.3f s wall: %.4gx real time, %" PRIu64 " events\n"
                 "operations    %" PRIu64 " writes, %" PRIu64 " reads, %" PRIu64
                 " failed, %" PRIu64 " read-after-write warnings\n",
                 s.scenario().c_str(), s.seed(), s.simulated_s(), s.wall_s(),
