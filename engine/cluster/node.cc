@@ -89,6 +89,7 @@ void NodeImpl::start_role() {
   primary_.reset();
   secondary_.reset();
   replication::ReplicationOptions o;
+  o.cluster_id = config_.cluster_id.value;
   o.inflight_batches_max = config_.inflight_batches_max;
   o.batch_window_us = config_.batch_window_us;
   o.heartbeat_interval_us = config_.heartbeat_interval_us;

@@ -1,15 +1,22 @@
 #include "engine/replication/messenger.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include "engine/storage/barrier.h"
 
 namespace replsim::replication {
 
 std::string sha256(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return std::string(reinterpret_cast<char*>(digest), sizeof(digest));
+  // Fetched once: SHA256() in OpenSSL 3 fetches the algorithm on every call (slow).
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  static EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  REPLSIM_ASSERT(md != nullptr && ctx != nullptr);
+  REPLSIM_ASSERT(EVP_DigestInit_ex(ctx, md, nullptr) == 1);
+  REPLSIM_ASSERT(EVP_DigestUpdate(ctx, data.data(), data.size()) == 1);
+  REPLSIM_ASSERT(EVP_DigestFinal_ex(ctx, digest, &len) == 1);
+  return std::string(reinterpret_cast<char*>(digest), len);
 }
 
 std::string to_hex(std::string_view bytes) {

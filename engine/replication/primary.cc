@@ -45,8 +45,13 @@ proto::SecondaryRecord* Primary::find_secondary(const std::string& id) {
 }
 
 bool Primary::authenticated(const std::string& id, const std::string& proof) {
+  auto cached = proofs_.find(id);
+  if (cached != proofs_.end() && cached->second == proof) return true;
   proto::SecondaryRecord* rec = find_secondary(id);
-  if (rec != nullptr && proof == credential_proof(id, rec->credential())) return true;
+  if (rec != nullptr && proof == credential_proof(id, rec->credential())) {
+    proofs_[id] = proof;
+    return true;
+  }
   counters_.unauthorized_refused++;
   return false;
 }
@@ -81,7 +86,13 @@ void Primary::on_activation(NodeId from, const proto::ActivationRequest& req) {
       token = &t;
     }
   }
-  if (token == nullptr || token->used() || token->expires_us() < env_.now_us()) {
+  // A retry of the activation that used this token (its answer was lost) gets the same
+  // answer again: the token stays single-use for any other purpose.
+  proto::SecondaryRecord* existing = find_secondary(req.secondary_id());
+  bool retry = token != nullptr && token->used() && existing != nullptr &&
+               existing->cluster_id() == req.cluster_id() &&
+               token->expires_us() >= env_.now_us();
+  if (!retry && (token == nullptr || token->used() || token->expires_us() < env_.now_us())) {
     counters_.unauthorized_refused++;
     resp->set_error(proto::PERMISSION_DENIED);
     resp->set_error_message(token == nullptr ? "unknown activation token"
@@ -90,15 +101,19 @@ void Primary::on_activation(NodeId from, const proto::ActivationRequest& req) {
     send_envelope(env_, from, out);
     return;
   }
-  token->set_used(true);
   std::string credential;
-  env_.random().fill_bytes(32, &credential);
-  proto::SecondaryRecord* rec = find_secondary(req.secondary_id());
-  if (rec == nullptr) rec = config.add_secondaries();
-  rec->set_secondary_id(req.secondary_id());
-  rec->set_credential(credential);
-  rec->set_cluster_id(req.cluster_id());
-  rec->set_last_acked_wal(0);
+  if (retry) {
+    credential = existing->credential();
+  } else {
+    token->set_used(true);
+    env_.random().fill_bytes(32, &credential);
+    proto::SecondaryRecord* rec = existing != nullptr ? existing : config.add_secondaries();
+    rec->set_secondary_id(req.secondary_id());
+    rec->set_credential(credential);
+    rec->set_cluster_id(req.cluster_id());
+    rec->set_last_acked_wal(0);
+    proofs_.erase(req.secondary_id());
+  }
   std::string label = "activation/" + req.secondary_id();
   resp->set_wrapped_keyring(
       wrap(env_.random(), token->wrap_key(), label, replica_.barrier().keyring().serialize()));

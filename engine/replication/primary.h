@@ -28,6 +28,7 @@
 namespace replsim::replication {
 
 struct ReplicationOptions {
+  uint32_t cluster_id = 0;  // this node's cluster
   size_t inflight_batches_max = 32;
   TimeUs batch_window_us = 5 * kUsPerMs;
   TimeUs heartbeat_interval_us = 250 * kUsPerMs;
@@ -93,6 +94,7 @@ class Primary {
   std::map<std::string, Session> sessions_;      // by secondary id
   std::map<std::string, uint64_t> guards_;       // by secondary id: WalGuardId
   std::map<std::string, TimeUs> last_heartbeat_;  // by secondary id (status)
+  std::map<std::string, std::string> proofs_;     // by secondary id: expected credential proof
   TimerId pump_timer_ = kNoTimer;
   TimerId heartbeat_timer_ = kNoTimer;
 };

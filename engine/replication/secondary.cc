@@ -25,9 +25,13 @@ Secondary::~Secondary() {
   for (auto& [id, w] : waiters_) env_.cancel(w.timer);
 }
 
-std::string Secondary::proof() const {
+const std::string& Secondary::proof() {
   const auto& c = replica_.config();
-  return credential_proof(c.secondary_id(), c.credential());
+  if (proof_.empty() || proof_credential_ != c.credential() + "|" + c.secondary_id()) {
+    proof_credential_ = c.credential() + "|" + c.secondary_id();
+    proof_ = credential_proof(c.secondary_id(), c.credential());
+  }
+  return proof_;
 }
 
 void Secondary::set_state(const std::string& state) {

@@ -70,7 +70,9 @@ class Secondary {
   void resume_stream(WalIndex from);
   void send_ack();
   void notify_waiters();
-  std::string proof() const;
+  const std::string& proof();
+  std::string proof_;            // cached credential proof
+  std::string proof_credential_;  // the credential it was computed from
 
   Env& env_;
   Replica& replica_;

@@ -44,6 +44,7 @@ void Secondary::activate(const std::string& token_hex, bool clear,
     r->set_secondary_id(activation_id_);
     r->set_secret_proof(proof);
     r->set_session(activation_session_);
+    r->set_cluster_id(options_.cluster_id);
     send_envelope(env_, to, out);
     activation_timer_ = env_.schedule(kActivationRetryUs, [attempt] { (*attempt)(); });
   };
