@@ -54,6 +54,11 @@ void NodeImpl::on_acquired(LockGeneration generation) {
   options.wal.batch_entries_max = config_.batch_entries_max;
   options.wal.batch_bytes_max = config_.batch_bytes_max;
   options.wal.guard_ttl_us = config_.guard_ttl_us;
+  options.merkle_flush_interval_us = config_.merkle_flush_interval_us;
+  options.merkle_flush_fraction = config_.merkle_flush_fraction;
+  options.merkle_shape.root_bits = config_.merkle_root_bits;
+  options.merkle_shape.sub_bits = config_.merkle_sub_bits;
+  options.merkle_page_frame_bytes = config_.merkle_page_frame_bytes;
   if (env_.buggify("cluster.tiny_wal_buffer")) options.wal.buffer_entries_max = 64;
   std::weak_ptr<bool> alive = alive_;
   replication::Replica::open(

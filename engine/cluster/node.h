@@ -72,6 +72,12 @@ struct NodeConfig {
   TimeUs guard_ttl_us = 30 * kUsPerSec;           // pinned resume index while reconciling
   TimeUs activation_token_ttl_us = 30 * 60 * kUsPerSec;
 
+  // Merkle tree shape (every cluster of a replication set must use the same) and page frame.
+  // The page file is dense (bucket b at b * frame bytes), so 8+8 bits make a 256 MiB file;
+  // small simulations use fewer subpage bits.
+  uint32_t merkle_root_bits = 8;
+  uint32_t merkle_sub_bits = 8;
+  uint32_t merkle_page_frame_bytes = 4096;
   // Merkle page flush: fraction of dirty pages per interval.
   TimeUs merkle_flush_interval_us = 200 * kUsPerMs;
   double merkle_flush_fraction = 0.02;

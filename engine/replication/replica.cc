@@ -1,6 +1,56 @@
 #include "engine/replication/replica.h"
 
 namespace replsim::replication {
+namespace {
+
+proto::KeyChange to_key_change(const std::string& path, const std::string& value, bool deleted) {
+  proto::KeyChange k;
+  k.set_path(path);
+  if (!deleted) k.set_ciphertext(value);
+  k.set_deleted(deleted);
+  return k;
+}
+
+// What the ARIES index reads back from storage: retained WAL entries, or everything.
+class StoreIndexSource : public aries::IndexSource {
+ public:
+  explicit StoreIndexSource(Store& store) : store_(store) {}
+
+  Status for_each_entry_after(
+      WalIndex after,
+      const std::function<void(WalIndex, const std::vector<proto::KeyChange>&)>& fn) override {
+    const WalBuffer& wal = store_.wal();
+    if (after >= store_.last_wal_index()) return Status();
+    if (wal.empty() || WalIndex(after.value + 1) < wal.first_index() ||
+        wal.last_index() != store_.last_wal_index()) {
+      return Status::too_old("storage no longer holds WAL entry " + std::to_string(after.value + 1));
+    }
+    for (const WalEntry& e : wal.entries()) {
+      if (e.index <= after) continue;
+      std::vector<proto::KeyChange> changes;
+      changes.reserve(e.changes.size());
+      for (const KeyChange& k : e.changes) {
+        changes.push_back(to_key_change(k.path, k.ciphertext, k.deleted));
+      }
+      fn(e.index, changes);
+    }
+    return Status();
+  }
+
+  Status scan(WalIndex* as_of,
+              const std::function<void(std::string_view, std::string_view)>& fn) override {
+    *as_of = store_.last_wal_index();
+    for (const auto& [path, value] : store_.contents()) {
+      if (store_.mounts().is_replicated(path)) fn(path, value);
+    }
+    return Status();
+  }
+
+ private:
+  Store& store_;
+};
+
+}  // namespace
 
 Replica::Replica(Env& env, std::unique_ptr<Store> store, LockGeneration generation)
     : env_(env),
@@ -40,7 +90,10 @@ void Replica::open(Env& env, ReplicaOptions options, LockGeneration generation,
     fresh_keyring = true;
   }
   r->barrier_ = std::make_unique<Barrier>(std::move(keyring), env.random());
-  r->rebuild_merkle();
+  r->options_ = options;
+  r->source_ = std::make_unique<StoreIndexSource>(*r->store_);
+  Status index_status = r->open_index(false);
+  if (!index_status.is_ok()) return done(index_status);
   // The generation first (fences older writers at the store level), then a fresh keyring.
   auto shared = std::make_shared<std::unique_ptr<Replica>>(std::move(replica));
   r->store_->advance_lock_generation(generation, [shared, fresh_keyring, done](Status s) {
@@ -57,25 +110,36 @@ void Replica::open(Env& env, ReplicaOptions options, LockGeneration generation,
   });
 }
 
-void Replica::rebuild_merkle() {
-  merkle_.clear();
-  const MountTable& mounts = store_->mounts();
-  for (const auto& [path, value] : store_->contents()) {
-    if (mounts.is_replicated(path)) merkle_.put(path, value);
-  }
-  counters_.index_rebuilds++;
+Status Replica::open_index(bool force_rebuild) {
+  aries::AriesOptions o;
+  o.flush_interval_us = options_.merkle_flush_interval_us;
+  o.flush_fraction = options_.merkle_flush_fraction;
+  o.force_rebuild = force_rebuild;
+  o.shape = options_.merkle_shape;
+  o.page_frame_bytes = options_.merkle_page_frame_bytes;
+  if (env_.buggify("replica.merkle_slow_flush")) o.flush_fraction = 0.0001;
+  index_.reset();
+  auto index = aries::AriesIndex::open(env_, o, *source_);
+  if (!index.is_ok()) return index.status();
+  index_ = std::move(index.value());
+  if (index_->recovery_stats().rebuilt) counters_.index_rebuilds++;
+  return Status();
 }
 
-void Replica::apply_to_merkle(const std::vector<Mutation>& mutations) {
-  const MountTable& mounts = store_->mounts();
-  for (const Mutation& m : mutations) {
-    if (!mounts.is_replicated(m.path)) continue;
-    if (m.deleted) {
-      merkle_.erase(m.path);
-    } else {
-      merkle_.put(m.path, m.value);
-    }
+void Replica::apply_to_merkle(std::optional<WalIndex> index,
+                              const std::vector<Mutation>& mutations) {
+  if (mutations.empty()) return;
+  bool in_sequence = index && *index > index_->applied_index() && index_->health().is_ok();
+  if (!in_sequence) {
+    // No WAL index, or another lineage's: rebuild from storage (which has the commit).
+    Status s = open_index(true);
+    REPLSIM_ASSERT_MSG(s.is_ok(), "merkle index rebuild failed");
+    return;
   }
+  std::vector<proto::KeyChange> changes;
+  changes.reserve(mutations.size());
+  for (const Mutation& m : mutations) changes.push_back(to_key_change(m.path, m.value, m.deleted));
+  index_->apply(*index, changes);
 }
 
 void Replica::add_config(Transaction* txn) const {
@@ -102,7 +166,7 @@ void Replica::commit(Transaction txn, CommitCallback done) {
   store_->commit(std::move(txn), [this, alive, replicated = std::move(replicated),
                                   done = std::move(done)](Result<CommitInfo> c) {
     if (alive.expired()) return;
-    if (c.is_ok()) apply_to_merkle(replicated);
+    if (c.is_ok()) apply_to_merkle(c->wal_index, replicated);
     done(std::move(c));
   });
 }
@@ -110,15 +174,16 @@ void Replica::commit(Transaction txn, CommitCallback done) {
 void Replica::commit_replicated(WalEntry entry, CommitCallback done) {
   std::vector<Mutation> mutations;
   mutations.reserve(entry.changes.size());
+  WalIndex index = entry.index;
   for (const KeyChange& k : entry.changes) {
     mutations.push_back({k.path, k.ciphertext, k.deleted});
   }
   std::weak_ptr<bool> alive = alive_;
   store_->commit_replicated(std::move(entry), generation_,
-                            [this, alive, mutations = std::move(mutations),
+                            [this, alive, index, mutations = std::move(mutations),
                              done = std::move(done)](Result<CommitInfo> c) {
                               if (alive.expired()) return;
-                              if (c.is_ok()) apply_to_merkle(mutations);
+                              if (c.is_ok()) apply_to_merkle(index, mutations);
                               done(std::move(c));
                             });
 }

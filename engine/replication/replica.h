@@ -6,10 +6,15 @@
 //
 // Contract:
 // - Everything under "sys/" and the configured local prefixes is local: never in a WAL entry,
-//   never in the merkle index. The merkle index is updated after each acknowledged commit
-//   from exactly the replicated mutations of that commit, so it always describes acknowledged
-//   storage. At open it is rebuilt from storage (counted in index_rebuilds; the ARIES page
-//   file of engine/aries will replace the rebuild once integrated).
+//   never in the merkle index. The merkle index is an aries::AriesIndex (page file + ARIES log
+//   under "merkle" in the cluster storage, through the fenced Env). It is updated after each
+//   acknowledged commit from exactly the replicated mutations of that commit (one ARIES
+//   transaction per WAL entry), so it never runs ahead of storage. At open, ARIES restart
+//   recovers it and rolls it forward from the WAL entries storage retains (StoreIndexSource).
+// - Changes that carry no WAL index (merkle-sync, the clear at enable-secondary) or whose
+//   index does not follow the index's (a secondary switching to a new primary's lineage)
+//   cannot be ARIES transactions of the WAL sequence: the index is then rebuilt from storage
+//   into a new generation (counted in index_rebuilds). Both are rare (reconciliation only).
 // - Every commit carries expected_generation = the lock generation this replica was opened
 //   with (the Store's own fence), on top of the file-level fence.
 // - The keyring is stored at "sys/keyring" (a fresh cluster generates one); install_keyring()
@@ -21,6 +26,8 @@
 #include <memory>
 #include <string>
 
+#include "engine/aries/aries_index.h"
+#include "engine/aries/index_source.h"
 #include "engine/env.h"
 #include "engine/merkle/merkle_index.h"
 #include "engine/storage/barrier.h"
@@ -36,6 +43,10 @@ inline constexpr std::string_view kKeyringPath = "sys/keyring";
 struct ReplicaOptions {
   std::vector<std::string> local_prefixes;  // beyond "sys/"
   WalOptions wal;
+  merkle::MerkleShape merkle_shape;
+  uint32_t merkle_page_frame_bytes = 4096;
+  TimeUs merkle_flush_interval_us = 200 * kUsPerMs;
+  double merkle_flush_fraction = 0.02;
 };
 
 struct ReplicaCounters {
@@ -53,7 +64,8 @@ class Replica {
   Store& store() { return *store_; }
   const Store& store() const { return *store_; }
   Barrier& barrier() { return *barrier_; }
-  merkle::MerkleIndex& merkle() { return merkle_; }
+  merkle::MerkleIndex& merkle() { return index_->tree(); }
+  aries::AriesIndex& aries() { return *index_; }
   const MountTable& mounts() const { return store_->mounts(); }
   LockGeneration generation() const { return generation_; }
   const ReplicaCounters& counters() const { return counters_; }
@@ -75,13 +87,16 @@ class Replica {
 
  private:
   Replica(Env& env, std::unique_ptr<Store> store, LockGeneration generation);
-  void rebuild_merkle();
-  void apply_to_merkle(const std::vector<Mutation>& mutations);
+  Status open_index(bool force_rebuild);
+  // After an acknowledged commit: one ARIES transaction, or a rebuild (see the contract).
+  void apply_to_merkle(std::optional<WalIndex> index, const std::vector<Mutation>& mutations);
 
   Env& env_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Barrier> barrier_;
-  merkle::MerkleIndex merkle_;
+  ReplicaOptions options_;
+  std::unique_ptr<aries::IndexSource> source_;
+  std::unique_ptr<aries::AriesIndex> index_;
   proto::ReplicationConfig config_;
   LockGeneration generation_;
   ReplicaCounters counters_;

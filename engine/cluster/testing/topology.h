@@ -28,7 +28,13 @@ struct TopologyOptions {
   sim::LinkModel lan = sim::LinkModel::lan();
   sim::LinkModel wan = sim::LinkModel::wan();
   sim::DiskOptions disk;
-  NodeConfig node;             // cluster_id / cluster_nodes are filled in per cluster
+  // cluster_id / cluster_nodes are filled in per cluster. Small simulations use a 256 x 16
+  // merkle shape (a 16 MiB dense page file instead of 256 MiB).
+  NodeConfig node = [] {
+    NodeConfig c;
+    c.merkle_sub_bits = 4;
+    return c;
+  }();
   NodeObserver* observer = nullptr;
 };
 
