@@ -363,3 +363,62 @@ TEST(Replication, ConvergesUnderBuggifyLossAndFailoverAcrossSeeds) {
 
 }  // namespace
 }  // namespace replsim::cluster
+
+namespace replsim::cluster {
+namespace {
+
+// Planned switchover: demote the primary, promote a secondary, point the old primary (now a
+// secondary) and the other secondary at the new one. Nothing is lost, everyone converges, and
+// the new epoch is larger than the old one everywhere.
+TEST(Replication, DemotePromoteUpdatePrimarySwitchover) {
+  testkit::TopologyOptions o;
+  o.seed = 21;
+  o.clusters = 3;
+  testkit::Topology t(o);
+  ASSERT_TRUE(t.setup_replication());
+  std::string token = t.login(t.node_id(0, 0));
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_EQ(t.write(t.node_id(0, 0), token, "kv/" + std::to_string(i), "a").error(), proto::OK);
+  }
+  auto all_equal = [&](int p) {
+    for (int c = 0; c < 3; ++c) {
+      if (c == p) continue;
+      if (!t.active(c) || !t.active(p)) return false;
+      if (t.active(c)->replicated_snapshot() != t.active(p)->replicated_snapshot()) return false;
+      if (t.active(c)->merkle_root_hex() != t.active(p)->merkle_root_hex()) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(t.run_until([&] { return all_equal(0); }, 10 * kUsPerSec));
+  uint64_t old_epoch = t.active(0)->epoch().value;
+  proto::OperatorRequest demote;
+  demote.mutable_demote();
+  ASSERT_EQ(t.op(t.node_id(0, 0), demote).error(), proto::OK);
+  EXPECT_EQ(t.active(0)->status().mode(), "secondary");
+  // Writes on the demoted cluster now fail clearly (no primary configured).
+  EXPECT_NE(t.write(t.node_id(0, 0), token, "kv/x", "1").error(), proto::OK);
+  proto::OperatorRequest promote;
+  promote.mutable_promote();
+  ASSERT_EQ(t.op(t.node_id(1, 0), promote).error(), proto::OK);
+  EXPECT_EQ(t.active(1)->counters().writes_lost_on_failover, 0u);
+  ASSERT_TRUE(t.activate(0, 1, /*update_primary=*/true)) << t.last_error();
+  ASSERT_TRUE(t.activate(2, 1, /*update_primary=*/true)) << t.last_error();
+  std::string token1 = t.login(t.node_id(1, 0));
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(t.write(t.node_id(1, 1), token1, "kv/n" + std::to_string(i), "b").error(),
+              proto::OK);
+  }
+  ASSERT_TRUE(t.run_until([&] { return all_equal(1); }, 20 * kUsPerSec));
+  auto snap = *t.active(0)->replicated_snapshot();
+  EXPECT_EQ(snap.at("kv/29"), "a");
+  EXPECT_EQ(snap.at("kv/n9"), "b");
+  for (int c = 0; c < 3; ++c) EXPECT_GT(t.active(c)->epoch().value, old_epoch);
+  // The old primary's own clients write through it now (forwarded to the new primary).
+  auto w = t.write(t.node_id(0, 0), token, "kv/via-old", "c");
+  ASSERT_EQ(w.error(), proto::OK) << w.error_message();
+  EXPECT_TRUE(w.forwarded());
+  EXPECT_EQ(w.served_by_cluster(), 2u);
+}
+
+}  // namespace
+}  // namespace replsim::cluster
