@@ -117,8 +117,7 @@ void BM_SteadyReplication(benchmark::State& state) {
   state.counters["raw_warning_rate"] = warn_rate;
   state.counters["us_cpu_per_write"] = cpu_per_write;
 }
-BENCHMARK(BM_SteadyReplication)->Arg(1000)->Arg(5000)->Unit(benchmark::kMillisecond)
-    ->Iterations(1);
+BENCHMARK(BM_SteadyReplication)->Arg(1000)->Arg(5000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 }  // namespace
 }  // namespace replsim

@@ -11,9 +11,7 @@ ApiClient::~ApiClient() {
   for (auto& [id, p] : operator_pending_) env_.cancel(p.timer);
 }
 
-uint64_t ApiClient::next_request_id() {
-  return (uint64_t{env_.self().value} << 32) | ++counter_;
-}
+uint64_t ApiClient::next_request_id() { return (uint64_t{env_.self().value} << 32) | ++counter_; }
 
 uint64_t ApiClient::send(NodeId to, proto::ClientRequest request, ClientDone done,
                          TimeUs timeout_us) {

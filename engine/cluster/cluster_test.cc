@@ -52,10 +52,13 @@ TEST(Cluster, FencedFileSystemRefusesStaleGeneration) {
   Env& env = *t.world().env(a);
   LockGeneration gen = t.active(0)->lock_generation();
   uint64_t refused = 0;
-  FencedEnv fenced(env, [&] {
-    LockRecord r = read_lock_record(env.fs());
-    return r.holder == a && r.generation == gen;
-  }, &refused);
+  FencedEnv fenced(
+      env,
+      [&] {
+        LockRecord r = read_lock_record(env.fs());
+        return r.holder == a && r.generation == gen;
+      },
+      &refused);
   auto file = fenced.fs().open("fence-probe", true);
   ASSERT_TRUE(file.is_ok());
   std::optional<Status> first;
@@ -103,7 +106,9 @@ TEST(Cluster, PausedFormerActiveWritesRefusedAfterFailover) {
   t.world().run_for(2 * kUsPerSec);
   EXPECT_FALSE(t.node(a)->is_active());
   // `a` did not commit: the request went to b (forwarded) or was refused.
-  if (held->error() == proto::OK) EXPECT_TRUE(held->forwarded());
+  if (held->error() == proto::OK) {
+    EXPECT_TRUE(held->forwarded());
+  }
   EXPECT_EQ(t.node(a)->counters().writes_committed, committed_before_pause);
   Node* nb = t.node(b);
   ASSERT_TRUE(nb->is_active());
@@ -142,9 +147,9 @@ TEST(Cluster, FailoverRecoversStoreThenMerkleIndexThroughAries) {
   EXPECT_EQ(b->status().mode(), "primary");
   // Writes go on, and the secondary follows the new active node.
   ASSERT_EQ(t.write(b->id(), token, "kv/after", "v").error(), proto::OK);
-  ASSERT_TRUE(t.run_until([&] {
-    return t.active(1)->merkle_root_hex() == t.active(0)->merkle_root_hex();
-  }, 20 * kUsPerSec));
+  ASSERT_TRUE(
+      t.run_until([&] { return t.active(1)->merkle_root_hex() == t.active(0)->merkle_root_hex(); },
+                  20 * kUsPerSec));
 }
 
 TEST(Cluster, ForwardingFromStandbyOfSecondary) {
@@ -187,8 +192,7 @@ TEST(Cluster, ForwardingFailsClearlyWhenPrimaryUnreachable) {
   Topology t(two_clusters(14));
   ASSERT_TRUE(t.setup_replication());
   std::string token = t.login(t.node_id(1, 0));
-  t.world().network().split({t.cluster_nodes(0), t.cluster_nodes(1),
-                             {Topology::kClient}});
+  t.world().network().split({t.cluster_nodes(0), t.cluster_nodes(1), {Topology::kClient}});
   t.world().network().heal(Topology::kClient, t.active_id(1));
   TimeUs start = t.world().now();
   auto r = t.write(t.active_id(1), token, "kv/x", "v");
@@ -218,8 +222,8 @@ TEST(Cluster, ReadAfterWriteStallWithoutWarningNormallyWithWarningWhenPathBackCu
   w.mutable_write()->set_path("kv/cut");
   w.mutable_write()->set_value("v");
   t.client().send(sec, w, [&](const proto::ClientResponse& r) { out = r; });
-  ASSERT_TRUE(t.run_until([&] { return t.active(1)->counters().raw_waits > waits; },
-                          5 * kUsPerSec));
+  ASSERT_TRUE(
+      t.run_until([&] { return t.active(1)->counters().raw_waits > waits; }, 5 * kUsPerSec));
   TimeUs held_at = t.world().now();
   for (NodeId p : t.cluster_nodes(0)) {
     for (NodeId s : t.cluster_nodes(1)) t.world().network().block(p, s);
@@ -262,9 +266,8 @@ TEST(Cluster, ForeignTokenRefusedAndClientReauthenticates) {
   std::string secondary_token = t.login(t.node_id(1, 0));
   ASSERT_FALSE(secondary_token.empty());
   EXPECT_NE(secondary_token, primary_token);
-  ASSERT_TRUE(t.run_until([&] {
-    return t.read(t.node_id(1, 0), secondary_token, "kv/a").found();
-  }, 5 * kUsPerSec));
+  ASSERT_TRUE(t.run_until([&] { return t.read(t.node_id(1, 0), secondary_token, "kv/a").found(); },
+                          5 * kUsPerSec));
   // And the secondary's token is unknown to the primary.
   EXPECT_EQ(t.read(t.node_id(0, 0), secondary_token, "kv/a").error(), proto::PERMISSION_DENIED);
 }

@@ -5,8 +5,7 @@ namespace {
 
 class FencedFile : public File {
  public:
-  FencedFile(FencedFileSystem& fs, std::unique_ptr<File> base)
-      : fs_(fs), base_(std::move(base)) {}
+  FencedFile(FencedFileSystem& fs, std::unique_ptr<File> base) : fs_(fs), base_(std::move(base)) {}
 
   Status read(uint64_t offset, size_t n, std::string* out) override {
     return base_->read(offset, n, out);

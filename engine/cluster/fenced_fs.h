@@ -20,8 +20,7 @@ namespace replsim::cluster {
 class FencedFileSystem : public FileSystem {
  public:
   // `allowed` is asked before every mutation; `refused` counts refusals (may be null).
-  FencedFileSystem(Env& env, FileSystem& base, std::function<bool()> allowed,
-                   uint64_t* refused);
+  FencedFileSystem(Env& env, FileSystem& base, std::function<bool()> allowed, uint64_t* refused);
 
   Result<std::unique_ptr<File>> open(const std::string& path, bool create) override;
   bool exists(const std::string& path) const override { return base_.exists(path); }

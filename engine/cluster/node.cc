@@ -19,8 +19,9 @@ proto::ClientResponse error_response(uint64_t request_id, proto::ErrorCode code,
 NodeImpl::NodeImpl(Env& env, NodeConfig config)
     : env_(env),
       config_(std::move(config)),
-      lock_(env, env.fs(), config_.lock_renew_interval_us, config_.lock_lease_us,
-            [this](LockGeneration g) { on_acquired(g); }, [this] { on_lost(); }),
+      lock_(
+          env, env.fs(), config_.lock_renew_interval_us, config_.lock_lease_us,
+          [this](LockGeneration g) { on_acquired(g); }, [this] { on_lost(); }),
       alive_(std::make_shared<bool>(true)) {}
 
 NodeImpl::~NodeImpl() {

@@ -63,13 +63,13 @@ struct NodeConfig {
   size_t wal_buffer_entries_max = 16384;
   size_t batch_entries_max = 63;
   size_t batch_bytes_max = 128 * 1024;
-  TimeUs batch_window_us = 5 * kUsPerMs;         // max wait to fill a batch
-  size_t inflight_batches_max = 32;              // flow control per secondary (> RTT / window)
+  TimeUs batch_window_us = 5 * kUsPerMs;  // max wait to fill a batch
+  size_t inflight_batches_max = 32;       // flow control per secondary (> RTT / window)
   TimeUs heartbeat_interval_us = 250 * kUsPerMs;
-  TimeUs secondary_timeout_us = 2 * kUsPerSec;   // no heartbeat → reconnect
+  TimeUs secondary_timeout_us = 2 * kUsPerSec;  // no heartbeat → reconnect
   TimeUs reconnect_backoff_min_us = 100 * kUsPerMs;
   TimeUs reconnect_backoff_max_us = 2 * kUsPerSec;
-  TimeUs guard_ttl_us = 30 * kUsPerSec;           // pinned resume index while reconciling
+  TimeUs guard_ttl_us = 30 * kUsPerSec;  // pinned resume index while reconciling
   TimeUs activation_token_ttl_us = 30 * 60 * kUsPerSec;
 
   // Merkle tree shape (every cluster of a replication set must use the same) and page frame.
@@ -88,26 +88,26 @@ struct NodeConfig {
 
 // Monotonic counters (since this Node object started).
 struct NodeCounters {
-  uint64_t writes_committed = 0;          // replicated writes committed (primary)
-  uint64_t local_writes_committed = 0;    // tokens, local paths
-  uint64_t requests_forwarded = 0;        // requests this node sent to another node
-  uint64_t writes_deduplicated = 0;       // retries answered from the dedupe table
-  uint64_t raw_waits = 0;                 // forwarded writes held for read-after-write
-  uint64_t raw_warnings = 0;              // ... answered with a warning
+  uint64_t writes_committed = 0;        // replicated writes committed (primary)
+  uint64_t local_writes_committed = 0;  // tokens, local paths
+  uint64_t requests_forwarded = 0;      // requests this node sent to another node
+  uint64_t writes_deduplicated = 0;     // retries answered from the dedupe table
+  uint64_t raw_waits = 0;               // forwarded writes held for read-after-write
+  uint64_t raw_warnings = 0;            // ... answered with a warning
   uint64_t batches_sent = 0;
   uint64_t entries_sent = 0;
   uint64_t batches_applied = 0;
   uint64_t entries_applied = 0;
   uint64_t duplicate_batches_ignored = 0;
-  uint64_t stale_epoch_refused = 0;       // streams / batches from an older epoch
-  uint64_t merkle_diffs = 0;              // reconciliations started
-  uint64_t merkle_syncs = 0;              // merkle-sync phases finished
-  uint64_t keys_synced = 0;               // keys fetched by merkle-sync
-  uint64_t too_old_answers = 0;           // primary: stream requests answered "too old"
-  uint64_t fenced_writes_refused = 0;     // storage writes refused for a stale generation
+  uint64_t stale_epoch_refused = 0;    // streams / batches from an older epoch
+  uint64_t merkle_diffs = 0;           // reconciliations started
+  uint64_t merkle_syncs = 0;           // merkle-sync phases finished
+  uint64_t keys_synced = 0;            // keys fetched by merkle-sync
+  uint64_t too_old_answers = 0;        // primary: stream requests answered "too old"
+  uint64_t fenced_writes_refused = 0;  // storage writes refused for a stale generation
   uint64_t lock_acquisitions = 0;
-  uint64_t index_rebuilds = 0;            // merkle index rebuilt from storage at recovery
-  uint64_t writes_lost_on_failover = 0;   // promoted secondary: primary entries it never had
+  uint64_t index_rebuilds = 0;           // merkle index rebuilt from storage at recovery
+  uint64_t writes_lost_on_failover = 0;  // promoted secondary: primary entries it never had
   uint64_t foreign_tokens_refused = 0;
   uint64_t unauthorized_streams_refused = 0;  // no / bad activation credentials
 };
@@ -143,18 +143,18 @@ class Node {
   // ---- observation (harness, checkers, tests) ----
   NodeId id() const;
   ClusterId cluster_id() const;
-  bool is_active() const;                    // holds the lock and finished recovery
-  LockGeneration lock_generation() const;    // 0 while standby
-  proto::ReplicationStatus status() const;   // local view (a standby reports what it knows)
+  bool is_active() const;                   // holds the lock and finished recovery
+  LockGeneration lock_generation() const;   // 0 while standby
+  proto::ReplicationStatus status() const;  // local view (a standby reports what it knows)
   const NodeCounters& counters() const;
   // Replicated data (active node only, else nullopt): path → plaintext value, decrypted.
   std::optional<std::map<std::string, std::string>> replicated_snapshot() const;
   // Local data (tokens, local paths) as raw stored paths → ciphertext (active only).
   std::optional<std::map<std::string, std::string>> local_snapshot() const;
-  std::string merkle_root_hex() const;       // "" while standby
+  std::string merkle_root_hex() const;  // "" while standby
   Epoch epoch() const;
-  WalIndex last_wal() const;                 // own WAL head
-  WalIndex last_remote_wal() const;          // secondary: applied primary index
+  WalIndex last_wal() const;         // own WAL head
+  WalIndex last_remote_wal() const;  // secondary: applied primary index
 
  private:
   std::unique_ptr<NodeImpl> impl_;

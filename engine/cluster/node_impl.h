@@ -63,8 +63,8 @@ class NodeImpl {
   // router.cc: client requests, forwarding, read-after-write
   void handle_client(proto::ClientRequest req, std::optional<proto::KeyChange> sealed,
                      Origin origin, Reply reply);
-  void handle_write(proto::ClientRequest req, std::optional<proto::KeyChange> sealed,
-                    Origin origin, Reply reply);
+  void handle_write(proto::ClientRequest req, std::optional<proto::KeyChange> sealed, Origin origin,
+                    Reply reply);
   void handle_read(proto::ClientRequest req, Origin origin, Reply reply);
   void serve_read(const proto::ClientRequest& req, Reply reply);
   void commit_write(const proto::ClientRequest& req, std::optional<proto::KeyChange> sealed,

@@ -12,8 +12,8 @@ void NodeImpl::finish_operator(const Status& s, uint64_t request_id, OperatorRep
   proto::OperatorResponse r;
   r.set_request_id(request_id);
   if (!s.is_ok()) {
-    r.set_error(s.code() == StatusCode::kPermissionDenied ? proto::PERMISSION_DENIED
-                : s.code() == StatusCode::kUnavailable    ? proto::UNAVAILABLE
+    r.set_error(s.code() == StatusCode::kPermissionDenied  ? proto::PERMISSION_DENIED
+                : s.code() == StatusCode::kUnavailable     ? proto::UNAVAILABLE
                 : s.code() == StatusCode::kInvalidArgument ? proto::INVALID_ARGUMENT
                                                            : proto::INTERNAL);
     r.set_error_message(s.to_string());
@@ -50,8 +50,8 @@ void NodeImpl::handle_operator(proto::OperatorRequest req, Origin origin, Operat
     case proto::OperatorRequest::kSecondaryToken: {
       if (!primary_) return done(Status::invalid_argument("not a primary"));
       std::vector<NodeId> nodes = config_.cluster_nodes;
-      auto token = primary_->create_token(req.secondary_token().id(),
-                                          req.secondary_token().ttl_us(), nodes);
+      auto token =
+          primary_->create_token(req.secondary_token().id(), req.secondary_token().ttl_us(), nodes);
       if (!token.is_ok()) return done(token.status());
       std::string t = token.value();
       return replica_->save_config([this, alive, id, reply, t](Status s) {

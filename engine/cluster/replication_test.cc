@@ -29,13 +29,15 @@ TEST(Replication, ActivationAndStreamingWithoutFaults) {
     EXPECT_GT(r.wal_index(), 0u);
     EXPECT_GT(r.index_state().epoch(), 0u);
   }
-  ASSERT_TRUE(t.run_until([&] {
-    auto p = t.active(0)->replicated_snapshot();
-    for (int c = 1; c < 3; ++c) {
-      if (t.active(c)->replicated_snapshot() != p) return false;
-    }
-    return true;
-  }, 10 * kUsPerSec));
+  ASSERT_TRUE(t.run_until(
+      [&] {
+        auto p = t.active(0)->replicated_snapshot();
+        for (int c = 1; c < 3; ++c) {
+          if (t.active(c)->replicated_snapshot() != p) return false;
+        }
+        return true;
+      },
+      10 * kUsPerSec));
   auto snap = *t.active(1)->replicated_snapshot();
   EXPECT_EQ(snap.at("kv/k7"), "v7");
   for (int c = 1; c < 3; ++c) {
@@ -123,8 +125,12 @@ TEST(Replication, RogueNodeWithoutTokenGetsNothing) {
       EXPECT_EQ(e.activation_response().error(), proto::PERMISSION_DENIED);
       EXPECT_TRUE(e.activation_response().wrapped_keyring().empty());
     }
-    if (e.has_stream_response()) EXPECT_EQ(e.stream_response().error(), proto::STREAM_DENIED);
-    if (e.has_merkle_round()) EXPECT_TRUE(e.merkle_round().body().empty());
+    if (e.has_stream_response()) {
+      EXPECT_EQ(e.stream_response().error(), proto::STREAM_DENIED);
+    }
+    if (e.has_merkle_round()) {
+      EXPECT_TRUE(e.merkle_round().body().empty());
+    }
   }
   EXPECT_GE(t.active(0)->counters().unauthorized_streams_refused, 3u);
   // A token bound to another id is refused too, and the cluster stays empty.
@@ -181,8 +187,8 @@ TEST(Replication, PromotionAnotherSecondaryFollowsNewPrimaryWithoutWalResync) {
   ASSERT_TRUE(t.setup_replication());
   std::string token = t.login(t.node_id(0, 0));
   write_many(t, t.active_id(0), token, 0, 100);
-  ASSERT_TRUE(t.run_until([&] { return converged(t, 0, 1) && converged(t, 0, 2); },
-                          10 * kUsPerSec));
+  ASSERT_TRUE(
+      t.run_until([&] { return converged(t, 0, 1) && converged(t, 0, 2); }, 10 * kUsPerSec));
   // Cluster 1's acks stop reaching the primary: it gets at most one more entry, and learns
   // from heartbeats how far the primary got (so it knows what it misses). Then the primary
   // dies.
@@ -245,9 +251,9 @@ TEST(Replication, HeavyWritesWithSmallBufferCauseNoMerkleLoop) {
   t.world().run_for(2 * kUsPerSec);
   uint64_t syncs = t.active(1)->counters().merkle_syncs;
   t.world().network().heal_all();  // now far behind the 64-entry buffer
-  ASSERT_TRUE(t.run_until([&] {
-    return t.active(1)->counters().merkle_syncs > syncs && t.state(1) == "stream-wals";
-  }, 10 * kUsPerSec));
+  ASSERT_TRUE(t.run_until(
+      [&] { return t.active(1)->counters().merkle_syncs > syncs && t.state(1) == "stream-wals"; },
+      10 * kUsPerSec));
   uint64_t diffs = t.active(1)->counters().merkle_diffs;
   std::string state_changes;
   t.world().run_for(10 * kUsPerSec);  // writes keep coming
@@ -274,11 +280,13 @@ TEST(Replication, TokensNeverInWalBatchOrMerkleMessage) {
   for (int i = 0; i < 40; ++i) {
     auto r = t.write(t.node_id(i % 3, 1), tokens[i % 3], "kv/" + std::to_string(i),
                      "plaintext-secret-" + std::to_string(i));
-    if (i % 3 != 1) ASSERT_EQ(r.error(), proto::OK) << r.error_message();
+    if (i % 3 != 1) {
+      ASSERT_EQ(r.error(), proto::OK) << r.error_message();
+    }
   }
   t.world().network().heal_all();
-  ASSERT_TRUE(t.run_until([&] { return converged(t, 0, 1) && converged(t, 0, 2); },
-                          20 * kUsPerSec));
+  ASSERT_TRUE(
+      t.run_until([&] { return converged(t, 0, 1) && converged(t, 0, 2); }, 20 * kUsPerSec));
   size_t batches = 0;
   size_t merkle = 0;
   for (const std::string& p : cross_cluster) {
@@ -346,17 +354,19 @@ TEST(Replication, ConvergesUnderBuggifyLossAndFailoverAcrossSeeds) {
     for (NodeId id : t.cluster_nodes(0)) {
       if (!t.world().up(id)) t.world().restart(id);
     }
-    bool converged = t.run_until([&] {
-      Node* p = t.active(0);
-      if (!p) return false;
-      for (int c = 1; c < 3; ++c) {
-        Node* s = t.active(c);
-        if (!s || s->replicated_snapshot() != p->replicated_snapshot()) return false;
-        if (s->merkle_root_hex() != p->merkle_root_hex()) return false;
-        if (s->status().state() != "stream-wals") return false;
-      }
-      return true;
-    }, 120 * kUsPerSec);
+    bool converged = t.run_until(
+        [&] {
+          Node* p = t.active(0);
+          if (!p) return false;
+          for (int c = 1; c < 3; ++c) {
+            Node* s = t.active(c);
+            if (!s || s->replicated_snapshot() != p->replicated_snapshot()) return false;
+            if (s->merkle_root_hex() != p->merkle_root_hex()) return false;
+            if (s->status().state() != "stream-wals") return false;
+          }
+          return true;
+        },
+        120 * kUsPerSec);
     EXPECT_TRUE(converged) << "seed " << seed << " states " << t.state(1) << " " << t.state(2);
   }
 }
@@ -405,8 +415,7 @@ TEST(Replication, DemotePromoteUpdatePrimarySwitchover) {
   ASSERT_TRUE(t.activate(2, 1, /*update_primary=*/true)) << t.last_error();
   std::string token1 = t.login(t.node_id(1, 0));
   for (int i = 0; i < 10; ++i) {
-    ASSERT_EQ(t.write(t.node_id(1, 1), token1, "kv/n" + std::to_string(i), "b").error(),
-              proto::OK);
+    ASSERT_EQ(t.write(t.node_id(1, 1), token1, "kv/n" + std::to_string(i), "b").error(), proto::OK);
   }
   ASSERT_TRUE(t.run_until([&] { return all_equal(1); }, 20 * kUsPerSec));
   auto snap = *t.active(0)->replicated_snapshot();

@@ -125,8 +125,8 @@ void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyCh
           nullptr);
 }
 
-void NodeImpl::commit_write(const proto::ClientRequest& req,
-                            std::optional<proto::KeyChange> sealed, Reply reply) {
+void NodeImpl::commit_write(const proto::ClientRequest& req, std::optional<proto::KeyChange> sealed,
+                            Reply reply) {
   uint64_t id = req.request_id();
   auto done_it = dedupe_.find(id);
   if (done_it != dedupe_.end()) {
@@ -150,7 +150,8 @@ void NodeImpl::commit_write(const proto::ClientRequest& req,
   bool local = replica_->mounts().is_local(path);
   Transaction txn;
   if (req.has_write()) {
-    txn.put(path, sealed ? sealed->ciphertext() : replica_->barrier().encrypt(path, req.write().value()));
+    txn.put(path,
+            sealed ? sealed->ciphertext() : replica_->barrier().encrypt(path, req.write().value()));
   } else {
     txn.del(path);
   }
@@ -176,7 +177,8 @@ void NodeImpl::commit_write(const proto::ClientRequest& req,
       r.set_error(c.status().code() == StatusCode::kFenced ? proto::FENCED : proto::INTERNAL);
       r.set_error_message(c.status().to_string());
     } else {
-      uint64_t index = c->wal_index ? c->wal_index->value : replica_->store().last_wal_index().value;
+      uint64_t index =
+          c->wal_index ? c->wal_index->value : replica_->store().last_wal_index().value;
       r.set_wal_index(index);
       r.mutable_index_state()->set_epoch(replica_->config().epoch());
       r.mutable_index_state()->set_wal_index(index);
@@ -190,7 +192,8 @@ void NodeImpl::commit_write(const proto::ClientRequest& req,
           dedupe_.erase(dedupe_order_.front());
           dedupe_order_.pop_front();
         }
-        if (c->wal_index && observer_) observer_->on_wal_committed(env_.self(), c->epoch, *c->wal_index);
+        if (c->wal_index && observer_)
+          observer_->on_wal_committed(env_.self(), c->epoch, *c->wal_index);
         if (primary_) primary_->on_commit();
       }
     }
@@ -218,8 +221,7 @@ void NodeImpl::handle_read(proto::ClientRequest req, Origin origin, Reply reply)
   if (!secondary_) return give_up();
   std::weak_ptr<bool> alive = alive_;
   secondary_->wait_for(req.required_index_state().epoch(), req.required_index_state().wal_index(),
-                       config_.required_state_wait_us,
-                       [this, alive, req, reply, give_up](bool ok) {
+                       config_.required_state_wait_us, [this, alive, req, reply, give_up](bool ok) {
                          if (alive.expired()) return;
                          if (ok && replica_) return serve_read(req, reply);
                          give_up();
@@ -316,21 +318,21 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
   std::optional<proto::KeyChange> sealed;
   if (fwd.has_sealed()) sealed = fwd.sealed();
   std::string read_path = fwd.request().has_read() ? fwd.request().read().path() : "";
-  handle_client(std::move(*fwd.mutable_request()), std::move(sealed), origin,
-                [this, from, forward_id, origin, read_path](proto::ClientResponse r) {
-                  proto::NodeEnvelope out;
-                  auto* resp = out.mutable_forward_response();
-                  resp->set_forward_id(forward_id);
-                  // Another cluster gets read values as ciphertext only.
-                  if (origin.trusted && r.found() && replica_) {
-                    resp->mutable_sealed()->set_path(read_path);
-                    resp->mutable_sealed()->set_ciphertext(
-                        replica_->barrier().encrypt(read_path, r.value()));
-                    r.clear_value();
-                  }
-                  *resp->mutable_response() = std::move(r);
-                  send_envelope(env_, from, out);
-                });
+  handle_client(
+      std::move(*fwd.mutable_request()), std::move(sealed), origin,
+      [this, from, forward_id, origin, read_path](proto::ClientResponse r) {
+        proto::NodeEnvelope out;
+        auto* resp = out.mutable_forward_response();
+        resp->set_forward_id(forward_id);
+        // Another cluster gets read values as ciphertext only.
+        if (origin.trusted && r.found() && replica_) {
+          resp->mutable_sealed()->set_path(read_path);
+          resp->mutable_sealed()->set_ciphertext(replica_->barrier().encrypt(read_path, r.value()));
+          r.clear_value();
+        }
+        *resp->mutable_response() = std::move(r);
+        send_envelope(env_, from, out);
+      });
 }
 
 void NodeImpl::relay_forward(NodeId from, proto::ForwardRequest fwd) {

@@ -12,7 +12,8 @@ std::string sha256(std::string_view data) {
   static EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  REPLSIM_ASSERT(md != nullptr && ctx != nullptr);
+  REPLSIM_ASSERT(md != nullptr);
+  REPLSIM_ASSERT(ctx != nullptr);
   REPLSIM_ASSERT(EVP_DigestInit_ex(ctx, md, nullptr) == 1);
   REPLSIM_ASSERT(EVP_DigestUpdate(ctx, data.data(), data.size()) == 1);
   REPLSIM_ASSERT(EVP_DigestFinal_ex(ctx, digest, &len) == 1);

@@ -90,14 +90,13 @@ void Primary::on_activation(NodeId from, const proto::ActivationRequest& req) {
   // answer again: the token stays single-use for any other purpose.
   proto::SecondaryRecord* existing = find_secondary(req.secondary_id());
   bool retry = token != nullptr && token->used() && existing != nullptr &&
-               existing->cluster_id() == req.cluster_id() &&
-               token->expires_us() >= env_.now_us();
+               existing->cluster_id() == req.cluster_id() && token->expires_us() >= env_.now_us();
   if (!retry && (token == nullptr || token->used() || token->expires_us() < env_.now_us())) {
     counters_.unauthorized_refused++;
     resp->set_error(proto::PERMISSION_DENIED);
     resp->set_error_message(token == nullptr ? "unknown activation token"
-                            : token->used() ? "activation token already used"
-                                            : "activation token expired");
+                            : token->used()  ? "activation token already used"
+                                             : "activation token expired");
     send_envelope(env_, from, out);
     return;
   }
@@ -146,8 +145,8 @@ void Primary::on_stream_request(NodeId from, const proto::StreamRequest& req) {
   }
   const WalBuffer& wal = replica_.store().wal();
   WalIndex from_index(req.from_index());
-  bool too_old = req.epoch() != epoch || req.from_index() == 0 ||
-                 from_index < wal.first_index() || from_index.value > wal.last_index().value + 1;
+  bool too_old = req.epoch() != epoch || req.from_index() == 0 || from_index < wal.first_index() ||
+                 from_index.value > wal.last_index().value + 1;
   if (!too_old && env_.buggify("replication.primary.spurious_too_old")) too_old = true;
   last_heartbeat_[req.secondary_id()] = env_.now_us();
   if (too_old) {
@@ -279,19 +278,24 @@ void Primary::on_merkle(NodeId from, const proto::MerkleRound& round) {
     auto pinned = wal.add_guard(WalIndex(guard.value + 1), env_.now_us());
     if (pinned.is_ok()) guards_[round.secondary_id()] = pinned.value();
     auto r = merkle::answer_diff(index, guard, req);
-    if (r.is_ok()) r->SerializeToString(&body); else status = r.status();
+    if (r.is_ok())
+      r->SerializeToString(&body);
+    else
+      status = r.status();
     counters_.merkle_diffs++;
   } else if (round.kind() == 3) {
     proto::MerkleBucketsRequest req;
     req.ParseFromString(round.body());
     auto r = merkle::answer_buckets(index, req);
-    if (r.is_ok()) r->SerializeToString(&body); else status = r.status();
+    if (r.is_ok())
+      r->SerializeToString(&body);
+    else
+      status = r.status();
   } else if (round.kind() == 5) {
     proto::MerkleSyncRequest req;
     req.ParseFromString(round.body());
-    auto r = merkle::answer_sync(index, req, [this](std::string_view path) {
-      return replica_.store().get(path);
-    });
+    auto r = merkle::answer_sync(
+        index, req, [this](std::string_view path) { return replica_.store().get(path); });
     if (r.is_ok()) {
       r->set_guard_index(replica_.store().wal().last_index().value);
       r->SerializeToString(&body);

@@ -91,8 +91,8 @@ class Primary {
   Replica& replica_;
   ReplicationOptions options_;
   ReplicationCounters& counters_;
-  std::map<std::string, Session> sessions_;      // by secondary id
-  std::map<std::string, uint64_t> guards_;       // by secondary id: WalGuardId
+  std::map<std::string, Session> sessions_;       // by secondary id
+  std::map<std::string, uint64_t> guards_;        // by secondary id: WalGuardId
   std::map<std::string, TimeUs> last_heartbeat_;  // by secondary id (status)
   std::map<std::string, std::string> proofs_;     // by secondary id: expected credential proof
   TimerId pump_timer_ = kNoTimer;

@@ -23,7 +23,8 @@ class StoreIndexSource : public aries::IndexSource {
     if (after >= store_.last_wal_index()) return Status();
     if (wal.empty() || WalIndex(after.value + 1) < wal.first_index() ||
         wal.last_index() != store_.last_wal_index()) {
-      return Status::too_old("storage no longer holds WAL entry " + std::to_string(after.value + 1));
+      return Status::too_old("storage no longer holds WAL entry " +
+                             std::to_string(after.value + 1));
     }
     for (const WalEntry& e : wal.entries()) {
       if (e.index <= after) continue;

@@ -54,8 +54,8 @@ bool Secondary::has_state(uint64_t epoch, uint64_t index) const {
 
 void Secondary::start() {
   auto remote = replica_.store().last_remote();
-  applied_ = (remote && remote->epoch.value == replica_.config().epoch()) ? remote->index
-                                                                         : WalIndex();
+  applied_ =
+      (remote && remote->epoch.value == replica_.config().epoch()) ? remote->index : WalIndex();
   submitted_ = applied_;
   if (replica_.config().mode() != "secondary" || replica_.config().primary_nodes().empty()) {
     set_state("idle");
@@ -228,8 +228,8 @@ void Secondary::on_heartbeat(NodeId from, const proto::Heartbeat& h) {
   primary_last_wal_ = std::max(primary_last_wal_, h.primary_last_wal());
   if (state_ != "stream-wals") return;
   // The last batch was lost (no later batch shows the gap): ask again.
-  bool stalled = !batch_since_heartbeat_ && submitted_ == applied_ &&
-                 h.primary_last_wal() > applied_.value;
+  bool stalled =
+      !batch_since_heartbeat_ && submitted_ == applied_ && h.primary_last_wal() > applied_.value;
   batch_since_heartbeat_ = false;
   stalled_heartbeats_ = stalled ? stalled_heartbeats_ + 1 : 0;
   if (stalled_heartbeats_ >= 3) {

@@ -71,7 +71,7 @@ class Secondary {
   void send_ack();
   void notify_waiters();
   const std::string& proof();
-  std::string proof_;            // cached credential proof
+  std::string proof_;             // cached credential proof
   std::string proof_credential_;  // the credential it was computed from
 
   Env& env_;
@@ -84,8 +84,8 @@ class Secondary {
   uint64_t session_ = 0;
   NodeId primary_hint_;
   size_t primary_rotation_ = 0;
-  WalIndex applied_;     // acknowledged by storage
-  WalIndex submitted_;   // handed to storage
+  WalIndex applied_;    // acknowledged by storage
+  WalIndex submitted_;  // handed to storage
   uint64_t primary_last_wal_ = 0;
   uint64_t target_epoch_ = 0;  // epoch of the primary being reconciled with
   TimeUs last_heard_us_ = 0;

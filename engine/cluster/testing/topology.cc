@@ -80,15 +80,16 @@ bool Topology::run_until(const std::function<bool()>& pred, TimeUs max_us) {
 
 proto::OperatorResponse Topology::op(NodeId to, proto::OperatorRequest req, TimeUs max_us) {
   std::optional<proto::OperatorResponse> out;
-  client().send_operator(to, std::move(req), [&](const proto::OperatorResponse& r) { out = r; },
-                         max_us);
+  client().send_operator(
+      to, std::move(req), [&](const proto::OperatorResponse& r) { out = r; }, max_us);
   run_until([&] { return out.has_value(); }, max_us + kUsPerSec);
   return out.value_or(proto::OperatorResponse());
 }
 
 proto::ClientResponse Topology::call(NodeId to, proto::ClientRequest req, TimeUs max_us) {
   std::optional<proto::ClientResponse> out;
-  client().send(to, std::move(req), [&](const proto::ClientResponse& r) { out = r; }, max_us);
+  client().send(
+      to, std::move(req), [&](const proto::ClientResponse& r) { out = r; }, max_us);
   run_until([&] { return out.has_value(); }, max_us + kUsPerSec);
   return out.value_or(proto::ClientResponse());
 }
@@ -118,12 +119,14 @@ bool Topology::activate(int c, int p, bool update_primary) {
 }
 
 bool Topology::setup_replication() {
-  if (!run_until([&] {
-        for (int c = 0; c < options_.clusters; ++c) {
-          if (!active(c)) return false;
-        }
-        return true;
-      }, 30 * kUsPerSec)) {
+  if (!run_until(
+          [&] {
+            for (int c = 0; c < options_.clusters; ++c) {
+              if (!active(c)) return false;
+            }
+            return true;
+          },
+          30 * kUsPerSec)) {
     return false;
   }
   proto::OperatorRequest ep;

@@ -21,7 +21,7 @@ namespace replsim::cluster::testkit {
 
 struct TopologyOptions {
   uint64_t seed = 1;
-  int clusters = 2;            // 1 primary + (clusters - 1) secondaries
+  int clusters = 2;  // 1 primary + (clusters - 1) secondaries
   int nodes_per_cluster = 2;
   bool buggify = false;
   bool random_clocks = true;
@@ -40,8 +40,7 @@ struct TopologyOptions {
 
 class NodeProcess : public sim::Process {
  public:
-  NodeProcess(Env& env, NodeConfig config, NodeObserver* observer)
-      : node(env, std::move(config)) {
+  NodeProcess(Env& env, NodeConfig config, NodeObserver* observer) : node(env, std::move(config)) {
     node.set_observer(observer);
     node.start();
   }
@@ -62,7 +61,7 @@ class Topology {
   sim::SimWorld& world() { return *world_; }
   NodeId node_id(int cluster, int i) const { return NodeId(100 * (cluster + 1) + i); }
   std::vector<NodeId> cluster_nodes(int cluster) const;
-  Node* node(NodeId id);     // nullptr while down
+  Node* node(NodeId id);      // nullptr while down
   Node* active(int cluster);  // the active node, or nullptr
   NodeId active_id(int cluster);
   NodeId standby_id(int cluster);  // some live non-active node
@@ -84,7 +83,7 @@ class Topology {
   bool activate(int c, int p, bool update_primary);
   std::string state(int cluster);  // replication state of the active node ("" if none)
 
- const std::string& last_error() const { return last_error_; }
+  const std::string& last_error() const { return last_error_; }
 
  private:
   bool fail(const std::string& step, const std::string& message);
