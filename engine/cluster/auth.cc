@@ -54,7 +54,13 @@ void NodeImpl::login(const proto::ClientRequest& req, Reply reply) {
 
 Status NodeImpl::check_token(const std::string& token, int64_t* ttl_us) {
   if (token.empty()) return Status::permission_denied("missing token");
-  auto stored = replica_->store().get(token_path(token));
+  // Token → storage path (a SHA-256), memoized; bounded, cleared when full.
+  auto cached = token_paths_.find(token);
+  if (cached == token_paths_.end()) {
+    if (token_paths_.size() >= kTokenPathCacheMax) token_paths_.clear();
+    cached = token_paths_.emplace(token, token_path(token)).first;
+  }
+  auto stored = replica_->store().get(cached->second);
   if (!stored) {
     counters_.foreign_tokens_refused++;
     return Status::permission_denied("unknown token");

@@ -56,6 +56,7 @@ class HaLock {
 
  private:
   void tick();
+  LockRecord read();
   void write_record(const LockRecord& record);
 
   Env& env_;

@@ -114,6 +114,9 @@ void NodeImpl::start_role() {
         [this](const std::string& s) {
           if (observer_) observer_->on_state(env_.self(), s);
         });
+    secondary_->set_reconciled_callback([this](Epoch e, WalIndex guard) {
+      if (observer_) observer_->on_reconciled(env_.self(), e, guard);
+    });
     secondary_->start();
   }
 }

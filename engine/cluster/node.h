@@ -120,6 +120,12 @@ struct NodeObserver {
   virtual void on_wal_committed(NodeId node, Epoch epoch, WalIndex index) {}
   // Secondary: primary entry (epoch, index) applied durably to local storage.
   virtual void on_wal_applied(NodeId node, Epoch epoch, WalIndex index) {}
+  // Secondary: merkle-sync finished; the replicated state now reflects the primary (epoch) at
+  // least up to `guard` and streaming resumes at guard + 1. Between on_state("merkle-sync")
+  // and this call the secondary's replicated state is a mix of older and newer values (it
+  // is not a prefix of the primary's history until streaming catches up past the keys
+  // fetched); checkers of prefix consistency should treat that window as reconciling.
+  virtual void on_reconciled(NodeId node, Epoch epoch, WalIndex guard) {}
   // Any replication state change ("merkle-diff", "stream-wals", ...).
   virtual void on_state(NodeId node, const std::string& state) {}
   // This node became active (lock acquired, recovery done).

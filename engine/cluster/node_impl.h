@@ -20,6 +20,7 @@ inline constexpr uint32_t kForwardHopsMax = 4;
 inline constexpr size_t kDedupeEntriesMax = 50000;
 inline constexpr std::string_view kUsersPrefix = "auth/userpass/users/";
 inline constexpr std::string_view kDedupePrefix = "sys/dedupe/";
+inline constexpr size_t kTokenPathCacheMax = 4096;
 
 using Reply = std::function<void(proto::ClientResponse)>;
 using OperatorReply = std::function<void(proto::OperatorResponse)>;
@@ -109,6 +110,7 @@ class NodeImpl {
   std::deque<uint64_t> dedupe_order_;
   std::map<uint64_t, std::vector<Reply>> inflight_writes_;
   TimerId sweep_timer_ = kNoTimer;
+  std::map<std::string, std::string> token_paths_;  // token → "sys/token/<sha256>"
   std::shared_ptr<bool> alive_;
 };
 

@@ -30,6 +30,7 @@ class Secondary {
  public:
   using Applied = std::function<void(Epoch, WalIndex)>;
   using StateChanged = std::function<void(const std::string&)>;
+  using Reconciled = std::function<void(Epoch, WalIndex guard)>;
 
   Secondary(Env& env, Replica& replica, ReplicationOptions options, ReplicationCounters& counters,
             Applied applied, StateChanged state_changed);
@@ -42,6 +43,7 @@ class Secondary {
   void start();
   bool handle(NodeId from, const proto::NodeEnvelope& envelope);
 
+  void set_reconciled_callback(Reconciled fn) { reconciled_fn_ = std::move(fn); }
   const std::string& state() const { return state_; }
   Epoch epoch() const { return Epoch(replica_.config().epoch()); }
   WalIndex applied() const { return applied_; }
@@ -80,6 +82,7 @@ class Secondary {
   ReplicationCounters& counters_;
   Applied applied_fn_;
   StateChanged state_fn_;
+  Reconciled reconciled_fn_;
   std::string state_ = "idle";
   uint64_t session_ = 0;
   NodeId primary_hint_;

@@ -179,6 +179,7 @@ void Secondary::apply_sync(std::vector<proto::KeyChange> changes) {
     counters_.keys_synced += fetched;
     applied_ = WalIndex(guard);
     submitted_ = applied_;
+    if (reconciled_fn_) reconciled_fn_(Epoch(replica_.config().epoch()), applied_);
     notify_waiters();
     resume_stream(WalIndex(guard + 1));
   });
