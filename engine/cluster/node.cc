@@ -82,7 +82,7 @@ void NodeImpl::become_active(std::unique_ptr<replication::Replica> replica) {
   replica_->store().scan(kDedupePrefix, [this](const std::string& path, const std::string&) {
     uint64_t id = std::stoull(path.substr(kDedupePrefix.size()));
     dedupe_[id] = replica_->store().last_wal_index().value;  // conservative: at least this
-    dedupe_order_.push_back(id);
+    dedupe_order_.emplace_back(id, true);
     return true;
   });
   active_ = true;

@@ -69,7 +69,7 @@ class NodeImpl {
   void handle_read(proto::ClientRequest req, Origin origin, Reply reply);
   void serve_read(const proto::ClientRequest& req, Reply reply);
   void commit_write(const proto::ClientRequest& req, std::optional<proto::KeyChange> sealed,
-                    Reply reply);
+                    bool forwarded, Reply reply);
   void forward(std::function<NodeId(uint32_t attempt)> target, proto::ForwardRequest fwd,
                Reply reply, OperatorReply op_reply);
   void on_forward_request(NodeId from, proto::ForwardRequest fwd);
@@ -107,7 +107,7 @@ class NodeImpl {
   uint64_t next_forward_id_ = 1;
 
   std::map<uint64_t, uint64_t> dedupe_;  // request_id → WAL index
-  std::deque<uint64_t> dedupe_order_;
+  std::deque<std::pair<uint64_t, bool>> dedupe_order_;  // (request id, persisted)
   std::map<uint64_t, std::vector<Reply>> inflight_writes_;
   TimerId sweep_timer_ = kNoTimer;
   std::map<std::string, std::string> token_paths_;  // token → "sys/token/<sha256>"

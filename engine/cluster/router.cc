@@ -86,7 +86,9 @@ void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyCh
                                 "path '" + path + "' is reserved or empty"));
   }
   bool local = replica_->mounts().is_local(path);
-  if (local || mode() != "secondary") return commit_write(req, std::move(sealed), std::move(reply));
+  if (local || mode() != "secondary") {
+    return commit_write(req, std::move(sealed), origin.hops > 0, std::move(reply));
+  }
   // A secondary: seal the value here (ciphertext only on the wire), forward to the primary.
   proto::ForwardRequest fwd;
   fwd.set_hops(origin.hops + 1);
@@ -126,7 +128,7 @@ void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyCh
 }
 
 void NodeImpl::commit_write(const proto::ClientRequest& req, std::optional<proto::KeyChange> sealed,
-                            Reply reply) {
+                            bool forwarded, Reply reply) {
   uint64_t id = req.request_id();
   auto done_it = dedupe_.find(id);
   if (done_it != dedupe_.end()) {
@@ -155,15 +157,17 @@ void NodeImpl::commit_write(const proto::ClientRequest& req, std::optional<proto
   } else {
     txn.del(path);
   }
-  if (!local) {
-    txn.put(std::string(kDedupePrefix) + std::to_string(id), "");
-    if (dedupe_order_.size() >= kDedupeEntriesMax) {
-      txn.del(std::string(kDedupePrefix) + std::to_string(dedupe_order_.front()));
-    }
+  // Forwarded writes are the ones the engine itself retries: their request ids are recorded
+  // in the same transaction, so a retry after a failover of this cluster's active node is
+  // still recognised. Direct writes are deduplicated in memory only.
+  bool persist = !local && forwarded;
+  if (persist) txn.put(std::string(kDedupePrefix) + std::to_string(id), "");
+  if (!local && dedupe_order_.size() >= kDedupeEntriesMax && dedupe_order_.front().second) {
+    txn.del(std::string(kDedupePrefix) + std::to_string(dedupe_order_.front().first));
   }
   inflight_writes_[id].push_back(std::move(reply));
   std::weak_ptr<bool> alive = alive_;
-  replica_->commit(std::move(txn), [this, alive, id, local](Result<CommitInfo> c) {
+  replica_->commit(std::move(txn), [this, alive, id, local, persist](Result<CommitInfo> c) {
     if (alive.expired()) return;
     auto it = inflight_writes_.find(id);
     if (it == inflight_writes_.end()) return;
@@ -187,9 +191,9 @@ void NodeImpl::commit_write(const proto::ClientRequest& req, std::optional<proto
       } else {
         counters_.writes_committed++;
         dedupe_[id] = index;
-        dedupe_order_.push_back(id);
+        dedupe_order_.emplace_back(id, persist);
         if (dedupe_order_.size() > kDedupeEntriesMax) {
-          dedupe_.erase(dedupe_order_.front());
+          dedupe_.erase(dedupe_order_.front().first);
           dedupe_order_.pop_front();
         }
         if (c->wal_index && observer_)
