@@ -73,6 +73,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                 if (self->owner_ == nullptr) return;
                                 if (ec2) return self->close("connect: " + ec2.message());
                                 self->connected_ = true;
+                                self->owner_->on_connected(self->peer_);
                                 error_code ignored;
                                 self->socket_.set_option(tcp::no_delay(true), ignored);
                                 self->read_header();
@@ -150,16 +151,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close(const std::string& why) {
     if (owner_ == nullptr) return;
     Transport* owner = owner_;
-    if (!why.empty()) {
-      owner->log("connection " + std::string(outbound_ ? "to" : "from") + " node " +
-                 std::to_string(peer_.value) + ": " + why);
-    }
     owner->counters_.frames_dropped += queue_.size();
     queue_.clear();
     queued_bytes_ = 0;
     const bool dial_failed = outbound_ && !connected_;
     detach();
-    owner->on_closed(this, dial_failed);  // may drop the last owning reference but `self` holds
+    if (dial_failed) {
+      // One line per outage, not one per redial.
+      if (!owner->down_logged_[peer_]) {
+        owner->log("node " + std::to_string(peer_.value) + " unreachable (" + why +
+                   "); redialling");
+      }
+      owner->down_logged_[peer_] = true;
+    } else if (!why.empty()) {
+      owner->log("connection " + std::string(outbound_ ? "to" : "from") + " node " +
+                 std::to_string(peer_.value) + ": " + why);
+    }
+    owner->on_closed(this, dial_failed);  // may drop the last owning reference; `self` holds
   }
 
   Transport* owner_;
@@ -268,6 +276,11 @@ void Transport::on_frame(Connection* conn, NodeId from, std::string payload) {
     learned_[from] = conn;
   }
   if (receiver_) receiver_(from, std::move(payload));
+}
+
+void Transport::on_connected(NodeId peer) {
+  if (down_logged_[peer]) log("node " + std::to_string(peer.value) + " reachable again");
+  down_logged_.erase(peer);
 }
 
 void Transport::on_closed(Connection* conn, bool dial_failed) {

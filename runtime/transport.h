@@ -86,6 +86,7 @@ class Transport {
   friend class Connection;
   void accept_next();
   void on_frame(Connection* conn, NodeId from, std::string payload);
+  void on_connected(NodeId peer);
   void on_closed(Connection* conn, bool dial_failed);
   void log(const std::string& message) const;
   std::shared_ptr<Connection> dial(NodeId to);
@@ -100,6 +101,7 @@ class Transport {
   std::map<Connection*, std::shared_ptr<Connection>> inbound_;
   std::map<NodeId, Connection*> learned_;  // node → inbound connection it last spoke on
   std::map<NodeId, TimeUs> backoff_until_us_;
+  std::map<NodeId, bool> down_logged_;  // an outage of this peer was logged
   std::shared_ptr<int> alive_;
 };
 
