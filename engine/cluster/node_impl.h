@@ -106,7 +106,7 @@ class NodeImpl {
   std::map<uint64_t, PendingForward> forwards_;
   uint64_t next_forward_id_ = 1;
 
-  std::map<uint64_t, uint64_t> dedupe_;  // request_id → WAL index
+  std::map<uint64_t, uint64_t> dedupe_;                 // request_id → WAL index
   std::deque<std::pair<uint64_t, bool>> dedupe_order_;  // (request id, persisted)
   std::map<uint64_t, std::vector<Reply>> inflight_writes_;
   TimerId sweep_timer_ = kNoTimer;

@@ -325,19 +325,19 @@ TEST(Replication, TokensNeverInWalBatchOrMerkleMessage) {
 namespace replsim::cluster {
 namespace {
 
-// Buggify on, lossy WAN, a partition and a failover of the primary's active node: for a range
-// of seeds, every secondary converges to the primary (state and merkle root) and stays in
-// stream-wals once faults stop.
+// Buggify on, a WAN with 20 % loss, duplication and reordering (Jepsen-like), a partition and a
+// failover of the primary's active node: for a range of seeds, every secondary converges to the
+// primary (state and merkle root) and stays in stream-wals once faults stop.
 TEST(Replication, ConvergesUnderBuggifyLossAndFailoverAcrossSeeds) {
-  for (uint64_t seed = 100; seed < 112; ++seed) {
+  for (uint64_t seed = 100; seed < 120; ++seed) {
     testkit::TopologyOptions o;
     o.seed = seed;
     o.clusters = 3;
     o.nodes_per_cluster = 2;
     o.buggify = true;
-    o.wan.drop_probability = 0.05;
-    o.wan.duplicate_probability = 0.05;
-    o.wan.reorder_probability = 0.05;
+    o.wan.drop_probability = 0.2;
+    o.wan.duplicate_probability = 0.2;
+    o.wan.reorder_probability = 0.2;
     testkit::Topology t(o);
     ASSERT_TRUE(t.setup_replication()) << "seed " << seed << ": " << t.last_error();
     std::string token = t.login(t.node_id(0, 0));
@@ -427,6 +427,75 @@ TEST(Replication, DemotePromoteUpdatePrimarySwitchover) {
   ASSERT_EQ(w.error(), proto::OK) << w.error_message();
   EXPECT_TRUE(w.forwarded());
   EXPECT_EQ(w.served_by_cluster(), 2u);
+}
+
+}  // namespace
+}  // namespace replsim::cluster
+
+namespace replsim::cluster {
+namespace {
+
+// Random faults in every cluster (crash/restart, pause/resume, power loss of a secondary's
+// storage, partitions between clusters, clock skew on) while a client writes; then faults stop
+// and every cluster must converge to the primary within a bound.
+TEST(Replication, ConvergesAfterRandomCrashesPausesPowerLossAndPartitions) {
+  for (uint64_t seed = 200; seed < 208; ++seed) {
+    testkit::TopologyOptions o;
+    o.seed = seed;
+    o.clusters = 3;
+    o.nodes_per_cluster = 2;
+    o.buggify = true;
+    testkit::Topology t(o);
+    ASSERT_TRUE(t.setup_replication()) << "seed " << seed << ": " << t.last_error();
+    std::string token = t.login(t.node_id(0, 0));
+    sim::Prng& rnd = t.world().random();
+    int ok = 0;
+    for (int step = 0; step < 40; ++step) {
+      uint64_t dice = rnd.uniform(10);
+      int c = static_cast<int>(rnd.uniform(3));
+      NodeId n = t.node_id(c, static_cast<int>(rnd.uniform(2)));
+      if (dice == 0 && t.world().up(n) && !t.world().paused(n)) {
+        t.world().crash(n);
+      } else if (dice == 1 && t.world().up(n) && !t.world().paused(n)) {
+        t.world().pause(n);
+      } else if (dice == 2 && c != 0) {
+        t.world().power_loss("cluster" + std::to_string(c));
+      } else if (dice == 3) {
+        t.world().network().split({t.cluster_nodes(0), t.cluster_nodes(1 + rnd.uniform(2))});
+      } else if (dice == 4) {
+        t.world().network().heal_all();
+      }
+      for (NodeId id : t.world().nodes()) {  // bring back what has been down a while
+        if (id == Topology::kClient || rnd.uniform(3) != 0) continue;
+        if (!t.world().up(id)) t.world().restart(id);
+        if (t.world().paused(id)) t.world().resume(id);
+      }
+      auto r = t.write(t.node_id(0, step % 2), token, "kv/" + std::to_string(step % 15),
+                       "v" + std::to_string(step));
+      ok += r.error() == proto::OK ? 1 : 0;
+    }
+    // Liveness phase: no more faults.
+    t.world().network().heal_all();
+    for (NodeId id : t.world().nodes()) {
+      if (!t.world().up(id)) t.world().restart(id);
+      if (t.world().paused(id)) t.world().resume(id);
+    }
+    bool converged = t.run_until(
+        [&] {
+          Node* p = t.active(0);
+          if (!p) return false;
+          for (int c = 1; c < 3; ++c) {
+            Node* s = t.active(c);
+            if (!s || s->replicated_snapshot() != p->replicated_snapshot()) return false;
+            if (s->merkle_root_hex() != p->merkle_root_hex()) return false;
+            if (s->status().state() != "stream-wals") return false;
+          }
+          return true;
+        },
+        120 * kUsPerSec);
+    EXPECT_TRUE(converged) << "seed " << seed << " ok writes " << ok << " states '" << t.state(1)
+                           << "' '" << t.state(2) << "'";
+  }
 }
 
 }  // namespace

@@ -6,6 +6,11 @@
 #include "proto/merkle.pb.h"
 
 namespace replsim::replication {
+namespace {
+constexpr uint32_t kStreamAnswer = 100;
+constexpr TimeUs kRequestRetryUs = 1 * kUsPerSec;
+constexpr int kRequestAttemptsMax = 5;
+}  // namespace
 
 Secondary::Secondary(Env& env, Replica& replica, ReplicationOptions options,
                      ReplicationCounters& counters, Applied applied, StateChanged state_changed)
@@ -22,6 +27,7 @@ Secondary::~Secondary() {
   env_.cancel(reconnect_timer_);
   env_.cancel(watchdog_timer_);
   env_.cancel(activation_timer_);
+  env_.cancel(request_timer_);
   for (auto& [id, w] : waiters_) env_.cancel(w.timer);
 }
 
@@ -84,6 +90,7 @@ void Secondary::schedule_reconnect() {
   if (reconnect_timer_ != kNoTimer) return;
   set_state("connecting");
   session_ = 0;  // ignore everything of the old session meanwhile
+  take_answer();
   backoff_us_ = backoff_us_ == 0 ? options_.reconnect_backoff_min_us
                                  : std::min(backoff_us_ * 2, options_.reconnect_backoff_max_us);
   reconnect_timer_ = env_.schedule(backoff_us_, [this] {
@@ -110,7 +117,30 @@ void Secondary::resume_stream(WalIndex from) {
   r->set_epoch(replica_.config().epoch());
   r->set_from_index(from.value);
   r->set_session(session_);
-  send_envelope(env_, target, out);
+  send_request(std::move(out), kStreamAnswer);
+}
+
+void Secondary::send_request(proto::NodeEnvelope out, uint32_t expected) {
+  env_.cancel(request_timer_);
+  expected_ = expected;
+  request_attempts_ = 0;
+  pending_request_ = std::move(out);
+  uint64_t session = session_;
+  auto attempt = std::make_shared<std::function<void()>>();
+  *attempt = [this, session, attempt] {
+    request_timer_ = kNoTimer;
+    if (session != session_ || expected_ == 0) return;
+    if (request_attempts_++ >= kRequestAttemptsMax) return schedule_reconnect();
+    send_envelope(env_, primary_hint(), pending_request_);
+    request_timer_ = env_.schedule(kRequestRetryUs, [attempt] { (*attempt)(); });
+  };
+  (*attempt)();
+}
+
+void Secondary::take_answer() {
+  expected_ = 0;
+  env_.cancel(request_timer_);
+  request_timer_ = kNoTimer;
 }
 
 bool Secondary::handle(NodeId from, const proto::NodeEnvelope& e) {
@@ -136,14 +166,13 @@ bool Secondary::handle(NodeId from, const proto::NodeEnvelope& e) {
 }
 
 void Secondary::on_stream_response(NodeId from, const proto::StreamResponse& r) {
-  if (r.session() != session_ || session_ == 0) return;
+  if (r.session() != session_ || session_ == 0 || expected_ != kStreamAnswer) return;
+  take_answer();
   last_heard_us_ = env_.now_us();
   primary_last_wal_ = std::max(primary_last_wal_, r.primary_last_wal());
   switch (r.error()) {
     case proto::STREAM_OK:
-      primary_hint_ = from;
-      backoff_us_ = 0;
-      set_state("stream-wals");
+      on_stream_accepted(from);
       return;
     case proto::STREAM_TOO_OLD:
       primary_hint_ = from;
@@ -162,6 +191,13 @@ void Secondary::on_stream_response(NodeId from, const proto::StreamResponse& r) 
   }
 }
 
+void Secondary::on_stream_accepted(NodeId from) {
+  if (expected_ == kStreamAnswer) take_answer();
+  primary_hint_ = from;
+  backoff_us_ = 0;
+  set_state("stream-wals");
+}
+
 void Secondary::on_batch(NodeId from, const proto::WalBatch& b) {
   if (b.session() != session_ || session_ == 0) {
     counters_.duplicate_batches_ignored++;
@@ -174,6 +210,8 @@ void Secondary::on_batch(NodeId from, const proto::WalBatch& b) {
   last_heard_us_ = env_.now_us();
   primary_last_wal_ = std::max(primary_last_wal_, b.primary_last_wal());
   counters_.batches_applied++;
+  // Batches of this session mean the primary accepted it, even if its answer was lost.
+  if (state_ == "connecting") on_stream_accepted(from);
   batch_since_heartbeat_ = true;
   uint64_t session = session_;
   for (const auto& msg : b.entries()) {
@@ -225,6 +263,7 @@ void Secondary::on_heartbeat(NodeId from, const proto::Heartbeat& h) {
   }
   last_heard_us_ = env_.now_us();
   last_heartbeat_us_ = env_.now_us();
+  if (state_ == "connecting") on_stream_accepted(from);
   primary_last_wal_ = std::max(primary_last_wal_, h.primary_last_wal());
   if (state_ != "stream-wals") return;
   // The last batch was lost (no later batch shows the gap): ask again.

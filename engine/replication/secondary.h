@@ -63,6 +63,7 @@ class Secondary {
   void arm_watchdog();
   void on_activation_response(const proto::ActivationResponse& r);
   void on_stream_response(NodeId from, const proto::StreamResponse& r);
+  void on_stream_accepted(NodeId from);
   void on_batch(NodeId from, const proto::WalBatch& b);
   void on_heartbeat(NodeId from, const proto::Heartbeat& h);
   void on_merkle(const proto::MerkleRound& m);
@@ -71,6 +72,12 @@ class Secondary {
   void apply_sync(std::vector<proto::KeyChange> changes);
   void resume_stream(WalIndex from);
   void send_ack();
+  // Sends a request that expects an answer of kind `expected` (kStreamAnswer or a merkle
+  // reply kind) and resends it every kRequestRetryUs until answered; after
+  // kRequestAttemptsMax it reconnects. Answers of any other kind, or late duplicates, are
+  // ignored by the handlers (expected_ is reset once one is taken).
+  void send_request(proto::NodeEnvelope out, uint32_t expected);
+  void take_answer();
   void notify_waiters();
   const std::string& proof();
   std::string proof_;             // cached credential proof
@@ -99,6 +106,10 @@ class Secondary {
   uint64_t activation_session_ = 0;
   TimerId reconnect_timer_ = kNoTimer;
   TimerId watchdog_timer_ = kNoTimer;
+  TimerId request_timer_ = kNoTimer;
+  uint32_t expected_ = 0;
+  int request_attempts_ = 0;
+  proto::NodeEnvelope pending_request_;
   std::unique_ptr<merkle::ReplicaReconcile> reconcile_;
   uint32_t reconcile_hash_bytes_ = merkle::kDefaultHashBytes;
   // activation in progress

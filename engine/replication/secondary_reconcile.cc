@@ -111,11 +111,13 @@ void Secondary::send_merkle(uint32_t kind, const std::string& body) {
   m->set_body(body);
   m->set_secondary_id(replica_.config().secondary_id());
   m->set_credential_proof(proof());
-  send_envelope(env_, primary_hint(), out);
+  send_request(std::move(out), kind + 1);
 }
 
 void Secondary::on_merkle(const proto::MerkleRound& m) {
   if (m.session() != session_ || session_ == 0 || !reconcile_) return;
+  if (m.kind() != expected_) return;  // a duplicate or late answer
+  take_answer();
   last_heard_us_ = env_.now_us();
   if (m.error() != proto::STREAM_OK) return schedule_reconnect();
   merkle::MerkleIndex& index = replica_.merkle();
