@@ -33,7 +33,9 @@ struct CheckContext {
   std::vector<std::string> local_prefixes = {"local/", "sys/"};
   // Secondaries whose snapshots may be mid-reconcile: only these states are checked for prefix
   // consistency (a merkle-sync in progress is a mix of two prefixes by design).
-  std::vector<std::string> settled_states = {"stream-wals", "running", "idle"};
+  // ("idle"/"connecting" secondaries, e.g. a just-demoted primary, hold data of an unknown
+  // position and are not checked.)
+  std::vector<std::string> settled_states = {"stream-wals", "running"};
 };
 
 CheckerResult check_prefix_consistency(const History& h, const Observations& o,

@@ -57,6 +57,24 @@ CheckerResult check_prefix_consistency(const History& h, const Observations& o,
     if (!settled(s, c)) continue;
     ++checked;
     std::string why = m.state_disallowed(s.data, s.epoch, s.index, s.time_us);
+    // After merkle-sync a secondary holds the primary's state at some index at or past the
+    // one it reports (it resumes streaming from the guard): any later prefix of its epoch
+    // that matches is a prefix state too.
+    if (!why.empty() && !s.primary) {
+      std::set<uint64_t> later;
+      for (const WriteRecord& w : m.writes()) {
+        if (w.outcome == WriteOutcome::kKnown && w.epoch == s.epoch && w.index > s.index &&
+            w.ack_time_us <= s.time_us + c.convergence_bound_us) {
+          later.insert(w.index);
+        }
+      }
+      for (uint64_t j : later) {
+        if (m.state_disallowed(s.data, s.epoch, j, s.time_us).empty()) {
+          why.clear();
+          break;
+        }
+      }
+    }
     if (!why.empty()) {
       std::ostringstream msg;
       msg << "cluster " << s.cluster << " (node " << s.node << ", "
@@ -145,13 +163,15 @@ CheckerResult check_convergence(const History& h, const Observations& o,
                      " ms of quiesce: " + last_why);
 }
 
-// The unplanned epoch start in the final lineage that dropped write `w`, or null.
+// The promotion that dropped write `w`: an epoch forked from w's epoch before w's index,
+// preferring one in the final lineage; null when none.
 static const EpochStart* lost_by(const WriteModel& m, const WriteRecord& w, uint64_t final_epoch) {
   const EpochStart* found = nullptr;
   for (const EpochStart& e : m.epochs()) {
-    if (e.time_us < w.ack_time_us || e.epoch <= w.epoch) continue;
-    if (!m.contains(final_epoch, UINT64_MAX, e.epoch, 0) && e.epoch != final_epoch) continue;
-    if (found == nullptr || e.time_us < found->time_us) found = &e;
+    if (e.parent_epoch != w.epoch || e.fork_index >= w.index) continue;
+    bool in_lineage = m.contains(final_epoch, UINT64_MAX, e.epoch, 0);
+    if (found == nullptr || in_lineage) found = &e;
+    if (in_lineage) break;
   }
   return found;
 }
@@ -191,7 +211,8 @@ CheckerResult check_durability(const History& h, const Observations& o, const Ch
       return fail_event(name, c, h.at(w.completion_index), s.str());
     }
     ++window.writes_lost;
-    window.window_us_max = std::max(window.window_us_max, e->time_us - w.ack_time_us);
+    window.window_us_max =
+        std::max(window.window_us_max, std::max<TimeUs>(0, e->time_us - w.ack_time_us));
   }
   if (loss != nullptr) *loss = window;
   return pass(name, c, std::to_string(window.writes_lost) + " acknowledged writes lost across " +

@@ -53,21 +53,58 @@ static uint32_t primary_cluster(RunContext& ctx) {
   return 0;
 }
 
-// Points every secondary but `except` at `primary` with fresh tokens from it.
+static void promote(RunContext& ctx, uint32_t target, bool planned, uint32_t old_primary);
+
+// Points cluster `c` at `primary` with a fresh token from it.
+static void repoint(RunContext& ctx, uint32_t c, uint32_t primary) {
+  proto::OperatorRequest req;
+  req.mutable_secondary_token()->set_id("c" + std::to_string(c));
+  RunContext* p = &ctx;
+  operator_call(ctx, "secondary_token", primary, req, [p, c](const proto::OperatorResponse& r) {
+    if (r.error() != proto::OK) return;
+    proto::OperatorRequest up;
+    up.mutable_update_primary()->set_token(r.token());
+    operator_call(*p, "update_primary", c, up, nullptr);
+  });
+}
+
+// Points every cluster but `primary` and `except` at `primary`; a cluster still acting as an
+// (old) primary is demoted first, as an operator does after a failover.
 static void update_others(RunContext& ctx, uint32_t primary, uint32_t except) {
   for (uint32_t c = 0; c < ctx.clusters; ++c) {
     if (c == primary || c == except) continue;
-    proto::OperatorRequest req;
-    req.mutable_secondary_token()->set_id("c" + std::to_string(c));
-    RunContext* p = &ctx;
-    operator_call(ctx, "secondary_token", primary, req,
-                  [p, c](const proto::OperatorResponse& r) {
-                    if (r.error() != proto::OK) return;
-                    proto::OperatorRequest up;
-                    up.mutable_update_primary()->set_token(r.token());
-                    operator_call(*p, "update_primary", c, up, nullptr);
-                  });
+    cluster::Node* n = ctx.active_node(c);
+    if (n != nullptr && n->status().mode() == "primary") {
+      proto::OperatorRequest req;
+      req.mutable_demote();
+      RunContext* p = &ctx;
+      operator_call(ctx, "demote", c, req, [p, c, primary](const proto::OperatorResponse&) {
+        repoint(*p, c, primary);
+      });
+    } else {
+      repoint(ctx, c, primary);
+    }
   }
+}
+
+void repair_topology(RunContext& ctx) {
+  if (ctx.obs.epochs.empty()) return;
+  const EpochStart& last = ctx.obs.epochs.back();
+  cluster::Node* head = ctx.active_node(last.primary_cluster);
+  if (head != nullptr && head->status().mode() != "primary") {
+    // Demoted and never replaced: promote it back (nothing is lost: it was the primary).
+    promote(ctx, last.primary_cluster, true, last.primary_cluster);
+    return;
+  }
+  bool all_following = true;
+  for (uint32_t c = 0; c < ctx.clusters; ++c) {
+    cluster::Node* n = ctx.active_node(c);
+    if (c == last.primary_cluster || n == nullptr) continue;
+    if (n->epoch().value != last.epoch || n->status().mode() != "secondary") {
+      all_following = false;
+    }
+  }
+  if (!all_following) update_others(ctx, last.primary_cluster, UINT32_MAX);
 }
 
 static void promote(RunContext& ctx, uint32_t target, bool planned, uint32_t old_primary) {

@@ -1,6 +1,8 @@
 // What the runner records besides the History: engine positions and recoveries (NodeObserver),
 // periodic snapshots, lag and state intervals, and what crosses the wire (replication messages,
 // their bounds, a scan for plaintext).
+#include <algorithm>
+
 #include "proto/replication.pb.h"
 #include "sim/harness/run_context.h"
 
@@ -83,6 +85,17 @@ void RunContext::take_samples() {
       // A new epoch: its parent is the previous one, forked where this cluster had applied.
       auto a = applied.find(c);
       uint64_t fork = a != applied.end() && a->second.first == max_epoch ? a->second.second : 0;
+      // Entries fetched by merkle-sync are not reported applied one by one: the node's own
+      // last_remote_wal (kept across promotion) covers them.
+      fork = std::max(fork, n->last_remote_wal().value);
+      // A former primary promoted again forks from its own head in the parent epoch.
+      if (!obs.epochs.empty() && obs.epochs.back().primary_cluster == c) {
+        uint64_t head = 0;
+        for (const PositionRecord& r : obs.positions) {
+          if (r.committed && r.cluster == c && r.epoch == max_epoch) head = std::max(head, r.index);
+        }
+        fork = std::max(fork, head);
+      }
       auto planned = planned_promotion.find(c);
       bool was_planned = planned != planned_promotion.end() && planned->second;
       obs.epochs.push_back({now, snap.epoch, c, max_epoch, fork, was_planned});

@@ -102,6 +102,10 @@ void operator_call(RunContext& ctx, const char* f, uint32_t cluster,
                    proto::OperatorRequest request,
                    std::function<void(const proto::OperatorResponse&)> done);
 
+// Liveness phase: demotes stale primaries and repoints clusters that do not follow the newest
+// epoch's primary (what an operator does once the faults are gone).
+void repair_topology(RunContext& ctx);
+
 // workload.cc
 void start_clients(RunContext& ctx);
 

@@ -34,9 +34,10 @@ void sample_forever(RunContext* ctx, bool* stop) {
                           [ctx, stop] { sample_forever(ctx, stop); });
 }
 
-// True when the latest snapshots (taken now) show every cluster equal to the primary.
+// True when the latest round of snapshots shows every cluster equal to the primary.
 bool converged_now(RunContext& ctx) {
-  const TimeUs now = ctx.world.now();
+  if (ctx.obs.snapshots.empty()) return false;
+  const TimeUs now = ctx.obs.snapshots.back().time_us;
   const StateSnapshot* primary = nullptr;
   std::vector<const StateSnapshot*> round;
   for (auto it = ctx.obs.snapshots.rbegin();
@@ -127,6 +128,9 @@ RunResult run_scenario(const ScenarioConfig& cfg, uint64_t seed, RunObserver* ob
   ctx->world.run_until(safety_end);
   scan_disks(*ctx);
   heal_everything(*ctx);
+  for (TimeUs after_us : {1 * kUsPerSec, 5 * kUsPerSec}) {
+    ctx->world.loop().after(after_us, [p] { repair_topology(*p); });
+  }
   if (obs != nullptr) obs->on_phase("liveness", ctx->world.now());
   ctx->world.run_until(safety_end + cfg.phases.liveness_writes_us);
   ctx->writes_stopped = true;
@@ -139,7 +143,8 @@ RunResult run_scenario(const ScenarioConfig& cfg, uint64_t seed, RunObserver* ob
     bool drained = ctx->world.now() >= quiesce + cfg.workload.request_timeout_us;
     if (converged_now(*ctx)) {
       if (ctx->result.converged_after_us < 0) {
-        ctx->result.converged_after_us = ctx->world.now() - quiesce;
+        ctx->result.converged_after_us =
+            std::max<TimeUs>(0, ctx->obs.snapshots.back().time_us - quiesce);
       }
       if (drained) break;
     }
