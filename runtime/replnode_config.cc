@@ -110,6 +110,7 @@ Result<std::unique_ptr<Replnode>> Replnode::create(boost::asio::io_context& io,
                                                    ReplnodeConfig config) {
   std::unique_ptr<Replnode> r(new Replnode(std::move(config)));
   ReplnodeConfig& c = r->config_;
+  if (c.cluster_nodes.empty()) c.cluster_nodes.push_back(c.node_id);
   if (c.client_id.value == 0) {
     uint32_t random = 0;
     REPLSIM_ASSERT(RAND_bytes(reinterpret_cast<unsigned char*>(&random), sizeof(random)) == 1);

@@ -1,0 +1,164 @@
+// End to end over real TCP, files and clocks: a primary and a secondary replnode (one node
+// each, in this process, on one io_context thread), driven through the HTTP API.
+#include <gtest/gtest.h>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "runtime/http_api.h"
+#include "runtime/replnode_config.h"
+#include "runtime/test_util.h"
+
+namespace replsim::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using testing::run_until;
+
+struct HttpResult {
+  int status = 0;  // 0: no answer
+  std::string body;
+};
+
+class ReplnodeE2eTest : public ::testing::Test {
+ protected:
+  ReplnodeE2eTest() : dir_("replnode-e2e") {}
+
+  std::unique_ptr<Replnode> make(uint32_t id, uint16_t port = 0) {
+    ReplnodeConfig c;
+    c.node_id = NodeId(id);
+    c.cluster_id = ClusterId(id);
+    c.data_dir = dir_.path() + "/cluster" + std::to_string(id);
+    c.listen.port = port;
+    c.log_transport_errors = false;
+    auto r = Replnode::create(io_, c);
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    return std::move(r.value());
+  }
+
+  HttpResult call(Replnode& n, http::verb verb, const std::string& target,
+                  const std::string& body = "", const std::string& token = "",
+                  const std::pair<std::string, std::string>& header = {}) {
+    struct State {
+      explicit State(boost::asio::io_context& io) : stream(io) {}
+      beast::tcp_stream stream;
+      http::request<http::string_body> req;
+      http::response<http::string_body> res;
+      beast::flat_buffer buffer;
+      bool done = false;
+    };
+    auto st = std::make_shared<State>(io_);
+    st->req = http::request<http::string_body>(verb, target, 11);
+    st->req.set(http::field::host, "localhost");
+    if (!token.empty()) st->req.set("X-Vault-Token", token);
+    if (!header.first.empty()) st->req.set(header.first, header.second);
+    st->req.body() = body;
+    st->req.prepare_payload();
+    boost::asio::ip::tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), n.http_port());
+    st->stream.async_connect(ep, [st](beast::error_code ec) {
+      if (ec) return void(st->done = true);
+      http::async_write(st->stream, st->req, [st](beast::error_code ec, size_t) {
+        if (ec) return void(st->done = true);
+        http::async_read(st->stream, st->buffer, st->res,
+                         [st](beast::error_code, size_t) { st->done = true; });
+      });
+    });
+    EXPECT_TRUE(run_until(io_, [&] { return st->done; }, 40000ms)) << target;
+    return {st->res.result_int(), st->res.body()};
+  }
+
+  std::string login(Replnode& n) {
+    HttpResult r = call(n, http::verb::post, "/v1/auth/userpass/login/alice",
+                        R"({"password": "pw"})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json_string_field(r.body, "token");
+  }
+
+  // Polls a read until it returns `want` (200) or `max` passes.
+  bool read_until(Replnode& n, const std::string& token, const std::string& path,
+                  const std::string& want, std::chrono::milliseconds max) {
+    const auto end = std::chrono::steady_clock::now() + max;
+    while (std::chrono::steady_clock::now() < end) {
+      HttpResult r = call(n, http::verb::get, "/v1/kv/" + path, "", token);
+      if (r.status == 200 && r.body == want) return true;
+      run_until(io_, [] { return false; }, 50ms);
+    }
+    return false;
+  }
+
+  boost::asio::io_context io_;
+  testing::TempDir dir_;
+};
+
+TEST_F(ReplnodeE2eTest, WriteOnPrimaryIsReadOnSecondaryAcrossASecondaryRestart) {
+  auto a = make(1);
+  auto b = make(2);
+  const uint16_t b_port = b->listen_port();
+  a->set_peer(NodeId(2), {"127.0.0.1", b_port});
+  b->set_peer(NodeId(1), {"127.0.0.1", a->listen_port()});
+  ASSERT_TRUE(a->start().is_ok());
+  ASSERT_TRUE(b->start().is_ok());
+  ASSERT_TRUE(run_until(io_, [&] { return a->node().is_active() && b->node().is_active(); },
+                        10000ms));
+
+  ASSERT_EQ(call(*a, http::verb::post, "/v1/sys/replication/primary/enable").status, 200);
+  ASSERT_EQ(call(*a, http::verb::post, "/v1/auth/userpass/users/alice",
+                 R"({"password": "pw"})").status, 200);
+  HttpResult tok = call(*a, http::verb::post, "/v1/sys/replication/primary/secondary-token",
+                        R"({"id": "sec-2"})");
+  ASSERT_EQ(tok.status, 200) << tok.body;
+  const std::string activation = json_string_field(tok.body, "token");
+  ASSERT_FALSE(activation.empty()) << tok.body;
+  HttpResult en = call(*b, http::verb::post, "/v1/sys/replication/secondary/enable",
+                       R"({"token": ")" + activation + "\"}");
+  ASSERT_EQ(en.status, 200) << en.body;
+  ASSERT_TRUE(run_until(io_, [&] { return b->node().status().state() == "stream-wals"; },
+                        15000ms)) << b->node().status().state();
+
+  const std::string t1 = login(*a);
+  ASSERT_EQ(call(*a, http::verb::put, "/v1/kv/app/k", "v1", t1).status, 200);
+  const std::string t2 = login(*b);  // users replicate; tokens do not
+  ASSERT_TRUE(read_until(*b, t2, "app/k", "v1", 10000ms));
+  EXPECT_EQ(call(*b, http::verb::get, "/v1/kv/app/k", "", t1).status, 403)
+      << "a token minted on the primary is foreign on the secondary";
+
+  // A write sent to the secondary is forwarded to the primary and read back there.
+  HttpResult fw = call(*b, http::verb::put, "/v1/kv/app/fw", "via-secondary", t2);
+  ASSERT_EQ(fw.status, 200) << fw.body;
+  EXPECT_NE(fw.body.find("\"forwarded\":true"), std::string::npos) << fw.body;
+  EXPECT_TRUE(read_until(*a, t1, "app/fw", "via-secondary", 5000ms));
+
+  // The secondary process stops; a write happens meanwhile; a new process over the same
+  // directory and port recovers from its files and catches up.
+  b.reset();
+  ASSERT_EQ(call(*a, http::verb::put, "/v1/kv/app/late", "while-down", t1).status, 200);
+  b = make(2, b_port);
+  b->set_peer(NodeId(1), {"127.0.0.1", a->listen_port()});
+  ASSERT_TRUE(b->start().is_ok());
+  ASSERT_TRUE(run_until(io_, [&] { return b->node().is_active(); }, 10000ms));
+  const std::string t3 = login(*b);
+  EXPECT_TRUE(read_until(*b, t3, "app/late", "while-down", 10000ms));
+  EXPECT_TRUE(read_until(*b, t3, "app/k", "v1", 1000ms));
+  HttpResult status = call(*b, http::verb::get, "/v1/sys/replication/status");
+  EXPECT_NE(status.body.find("\"mode\":\"secondary\""), std::string::npos) << status.body;
+}
+
+TEST_F(ReplnodeE2eTest, UnknownRouteAndBadIndexHeaderAreClientErrors) {
+  auto a = make(1);
+  ASSERT_TRUE(a->start().is_ok());
+  EXPECT_EQ(call(*a, http::verb::get, "/v1/nothing").status, 404);
+  EXPECT_EQ(call(*a, http::verb::post, "/v1/sys/replication/bogus").status, 404);
+  EXPECT_EQ(call(*a, http::verb::patch, "/v1/kv/x").status, 405);
+  EXPECT_EQ(call(*a, http::verb::get, "/v1/kv/x", "", "t", {"X-Vault-Index", "junk"}).status, 400);
+}
+
+TEST(JsonStringField, ReadsFlatStringFields) {
+  EXPECT_EQ(json_string_field(R"({"a": "x", "token" :"t\"q"})", "token"), "t\"q");
+  EXPECT_EQ(json_string_field(R"({"a": 5})", "a"), "");
+  EXPECT_EQ(json_string_field("{}", "a"), "");
+}
+
+}  // namespace
+}  // namespace replsim::runtime
