@@ -78,6 +78,9 @@ class NodeImpl {
   NodeId active_target(uint32_t attempt);
   NodeId primary_target(uint32_t attempt);
   bool has_index_state(const proto::IndexState& s) const;
+  // The barrier for values between nodes: the replica's when active, else the keyring file's.
+  Barrier* wire_barrier();
+  std::unique_ptr<Barrier> standby_barrier_;
 
   // auth.cc
   void login(const proto::ClientRequest& req, Reply reply);

@@ -264,7 +264,9 @@ TEST(Replication, HeavyWritesWithSmallBufferCauseNoMerkleLoop) {
 }
 
 TEST(Replication, TokensNeverInWalBatchOrMerkleMessage) {
-  Topology t(three_clusters(7));
+  TopologyOptions o = three_clusters(7);
+  o.node.required_state_wait_us = 1 * kUsPerMs;
+  Topology t(o);
   std::vector<std::string> node_to_node;
   std::vector<std::string> cross_cluster;
   t.world().network().add_observer([&](NodeId from, NodeId to, const std::string& p) {
@@ -275,7 +277,8 @@ TEST(Replication, TokensNeverInWalBatchOrMerkleMessage) {
   ASSERT_TRUE(t.setup_replication());
   std::vector<std::string> tokens;
   for (int c = 0; c < 3; ++c) tokens.push_back(t.login(t.node_id(c, 0)));
-  // Reconciliation traffic too: cluster 2 falls behind, then reconciles.
+  // Reconciliation traffic too: cluster 1 falls behind, then reconciles. Writes go through
+  // standbys, so intra-cluster forwarding is covered as well.
   t.world().network().split({t.cluster_nodes(0), t.cluster_nodes(1)});
   for (int i = 0; i < 40; ++i) {
     auto r = t.write(t.node_id(i % 3, 1), tokens[i % 3], "kv/" + std::to_string(i),
@@ -287,6 +290,29 @@ TEST(Replication, TokensNeverInWalBatchOrMerkleMessage) {
   t.world().network().heal_all();
   ASSERT_TRUE(
       t.run_until([&] { return converged(t, 0, 1) && converged(t, 0, 2); }, 20 * kUsPerSec));
+  // Reads through standbys (and the secondaries' FORWARD policy) bring values back sealed.
+  for (int c = 0; c < 3; ++c) {
+    NodeId standby = t.standby_id(c);
+    ASSERT_NE(standby.value, 0u);
+    auto r = t.read(standby, tokens[c], "kv/3");
+    ASSERT_EQ(r.error(), proto::OK) << r.error_message();
+    EXPECT_EQ(r.value(), "plaintext-secret-3");
+  }
+  // A read on cluster 2 right after a write on the primary requires the write's state, with
+  // the FORWARD policy and a 1 ms wait: the entry is still on its way (30 ms), so the primary
+  // answers — sealed.
+  auto w = t.write(t.node_id(0, 0), tokens[0], "kv/late", "plaintext-secret-late");
+  ASSERT_EQ(w.error(), proto::OK);
+  proto::ClientRequest fwd_read;
+  fwd_read.set_token(tokens[2]);
+  fwd_read.mutable_read()->set_path("kv/late");
+  *fwd_read.mutable_required_index_state() = w.index_state();
+  fwd_read.set_stale_policy(proto::FORWARD);
+  auto fr = t.call(t.standby_id(2), fwd_read);
+  ASSERT_EQ(fr.error(), proto::OK) << fr.error_message();
+  EXPECT_EQ(fr.value(), "plaintext-secret-late");
+  EXPECT_EQ(fr.served_by_cluster(), 1u);
+  EXPECT_TRUE(fr.forwarded());
   size_t batches = 0;
   size_t merkle = 0;
   for (const std::string& p : cross_cluster) {
@@ -294,10 +320,10 @@ TEST(Replication, TokensNeverInWalBatchOrMerkleMessage) {
       ASSERT_FALSE(tok.empty());
       EXPECT_EQ(p.find(tok), std::string::npos) << "token on the wire between nodes";
     }
-    EXPECT_EQ(p.find("plaintext-secret-"), std::string::npos) << "plaintext between clusters";
   }
   EXPECT_GT(cross_cluster.size(), 0u);
   for (const std::string& p : node_to_node) {
+    EXPECT_EQ(p.find("plaintext-secret-"), std::string::npos) << "plaintext between nodes";
     EXPECT_EQ(p.find("sys/token/"), std::string::npos) << "token path between nodes";
     proto::NodeEnvelope e;
     ASSERT_TRUE(e.ParseFromString(p));

@@ -36,11 +36,32 @@ NodeId NodeImpl::primary_target(uint32_t attempt) {
   return NodeId(nodes[attempt % nodes.size()]);
 }
 
+Barrier* NodeImpl::wire_barrier() {
+  if (replica_) return &replica_->barrier();
+  auto keyring = replication::read_keyring_file(env_.fs());
+  if (!keyring.is_ok()) return nullptr;
+  if (!standby_barrier_ || !(standby_barrier_->keyring() == keyring.value())) {
+    standby_barrier_ = std::make_unique<Barrier>(std::move(keyring.value()), env_.random());
+  }
+  return standby_barrier_.get();
+}
+
 void NodeImpl::handle_client(proto::ClientRequest req, std::optional<proto::KeyChange> sealed,
                              Origin origin, Reply reply) {
   if (!check_active()) {
     if (origin.hops >= kForwardHopsMax) {
       return reply(error_response(req.request_id(), proto::UNAVAILABLE, "too many hops"));
+    }
+    if (req.has_write() && !sealed) {  // values travel between nodes as ciphertext only
+      Barrier* barrier = wire_barrier();
+      if (barrier == nullptr) {
+        return reply(error_response(req.request_id(), proto::UNAVAILABLE, "no active node yet"));
+      }
+      proto::KeyChange k;
+      k.set_path(req.write().path());
+      k.set_ciphertext(barrier->encrypt(req.write().path(), req.write().value()));
+      req.mutable_write()->clear_value();
+      sealed = std::move(k);
     }
     proto::ForwardRequest fwd;
     fwd.set_hops(origin.hops + 1);
@@ -328,8 +349,8 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
         proto::NodeEnvelope out;
         auto* resp = out.mutable_forward_response();
         resp->set_forward_id(forward_id);
-        // Another cluster gets read values as ciphertext only.
-        if (origin.trusted && r.found() && replica_) {
+        // Read values go back to the forwarding node as ciphertext only.
+        if (r.found() && replica_) {
           resp->mutable_sealed()->set_path(read_path);
           resp->mutable_sealed()->set_ciphertext(replica_->barrier().encrypt(read_path, r.value()));
           r.clear_value();
@@ -376,8 +397,11 @@ void NodeImpl::on_forward_response(const proto::ForwardResponse& resp) {
     proto::ClientResponse r = resp.response();
     r.set_forwarded(true);
     if (resp.has_sealed()) {
-      if (!replica_) return f.reply(error_response(r.request_id(), proto::UNAVAILABLE, "inactive"));
-      auto plain = replica_->barrier().decrypt(resp.sealed().path(), resp.sealed().ciphertext());
+      Barrier* barrier = wire_barrier();
+      if (barrier == nullptr) {
+        return f.reply(error_response(r.request_id(), proto::UNAVAILABLE, "no keyring"));
+      }
+      auto plain = barrier->decrypt(resp.sealed().path(), resp.sealed().ciphertext());
       if (!plain.is_ok()) {
         return f.reply(error_response(r.request_id(), proto::INTERNAL, plain.status().to_string()));
       }

@@ -53,6 +53,24 @@ class StoreIndexSource : public aries::IndexSource {
 
 }  // namespace
 
+Result<Keyring> read_keyring_file(FileSystem& fs) {
+  if (!fs.exists(kKeyringFile)) return Status::not_found("no keyring file yet");
+  auto file = fs.open(kKeyringFile, false);
+  if (!file.is_ok()) return file.status();
+  std::string bytes;
+  REPLSIM_RETURN_IF_ERROR((*file)->read(0, (*file)->size(), &bytes));
+  return Keyring::parse(bytes);
+}
+
+void Replica::write_keyring_file() {
+  auto file = env_.fs().open(kKeyringFile, true);
+  if (!file.is_ok()) return;  // fenced or disk trouble: standbys keep the previous one
+  std::string bytes = barrier_->keyring().serialize();
+  uint64_t size = bytes.size();
+  (*file)->write(0, std::move(bytes), [](Status s) { s.ignore(); });
+  (*file)->truncate(size).ignore();
+}
+
 Replica::Replica(Env& env, std::unique_ptr<Store> store, LockGeneration generation)
     : env_(env),
       store_(std::move(store)),
@@ -100,6 +118,7 @@ void Replica::open(Env& env, ReplicaOptions options, LockGeneration generation,
   r->store_->advance_lock_generation(generation, [shared, fresh_keyring, done](Status s) {
     if (!s.is_ok()) return done(s);
     Replica* rr = shared->get();
+    rr->write_keyring_file();
     if (!fresh_keyring) return done(std::move(*shared));
     Transaction txn;
     txn.put(std::string(kKeyringPath), rr->barrier_->keyring().serialize());
@@ -194,6 +213,7 @@ void Replica::install_keyring(Keyring keyring, std::function<void(Status)> done)
   txn.replicate = false;
   txn.put(std::string(kKeyringPath), keyring.serialize());
   barrier_->install(std::move(keyring));
+  write_keyring_file();
   commit(std::move(txn), [done](Result<CommitInfo> c) { done(c.is_ok() ? Status() : c.status()); });
 }
 

@@ -39,6 +39,12 @@ namespace replsim::replication {
 
 inline constexpr std::string_view kConfigPath = "sys/replication/config";
 inline constexpr std::string_view kKeyringPath = "sys/keyring";
+// The keyring also sits in this small file of the cluster storage, so standbys can seal
+// values they forward and open values forwarded back (no plaintext between nodes).
+inline constexpr const char* kKeyringFile = "ha/keyring";
+
+// The keyring in kKeyringFile, or kNotFound before an active node wrote it.
+Result<Keyring> read_keyring_file(FileSystem& fs);
 
 struct ReplicaOptions {
   std::vector<std::string> local_prefixes;  // beyond "sys/"
@@ -80,6 +86,8 @@ class Replica {
   // Secondary: applies one primary entry; updates the merkle index on success.
   void commit_replicated(WalEntry entry, CommitCallback done);
   void install_keyring(Keyring keyring, std::function<void(Status)> done);
+  // Rewrites kKeyringFile from the barrier's keyring (fenced like every storage write).
+  void write_keyring_file();
 
   // Replicated data, decrypted (checkers).
   std::map<std::string, std::string> replicated_plaintext() const;

@@ -85,6 +85,7 @@ void Secondary::on_activation_response(const proto::ActivationResponse& r) {
   replica_.add_config(&txn);
   txn.put(std::string(kKeyringPath), keyring.value().serialize());
   replica_.barrier().install(std::move(keyring.value()));
+  replica_.write_keyring_file();
   primary_hint_ = NodeId();
   std::weak_ptr<bool> alive = alive_;
   replica_.commit(std::move(txn), [this, alive, done](Result<CommitInfo> commit) {
