@@ -19,7 +19,9 @@ uint64_t CsprngRandom::next_u64() {
 }
 
 AsioEnv::AsioEnv(asio::io_context& io, AsioEnvOptions options)
-    : io_(io), options_(std::move(options)), transport_(io, options_.transport),
+    : io_(io),
+      options_(std::move(options)),
+      transport_(io, options_.transport),
       alive_(std::make_shared<int>(0)) {
   start_wall_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
@@ -46,8 +48,7 @@ AsioEnv::~AsioEnv() {
 
 TimeUs AsioEnv::now_us() const {
   const auto elapsed = std::chrono::steady_clock::now() - start_steady_;
-  return start_wall_us_ +
-         std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+  return start_wall_us_ + std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
 }
 
 TimerId AsioEnv::schedule(TimeUs delay_us, std::function<void()> fn) {

@@ -18,13 +18,12 @@
 // queued completion; none of its callbacks runs afterwards (like a crashed process in sim).
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "engine/env.h"
 #include "runtime/posix_fs.h"

@@ -49,7 +49,8 @@ TEST_F(AsioEnvTest, TwoEnvsExchangeMessagesBothWaysInOrder) {
   b->set_receiver([&](NodeId from, std::string p) { b->send(from, "re:" + p); });
   constexpr int kMessages = 200;
   for (int i = 0; i < kMessages; ++i) a->send(NodeId(2), std::to_string(i));
-  ASSERT_TRUE(run_until(io_, [&] { return in_a.got.size() == kMessages; }, 5000ms));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return in_a.got.size() == kMessages; }, 5000ms));
   for (int i = 0; i < kMessages; ++i) {
     EXPECT_EQ(in_a.got[i].first, NodeId(2));
     EXPECT_EQ(in_a.got[i].second, "re:" + std::to_string(i));  // one connection keeps order
@@ -67,7 +68,8 @@ TEST_F(AsioEnvTest, LargeMessageArrivesWhole) {
   std::string big;
   a->random().fill_bytes(3 * 1024 * 1024, &big);
   a->send(NodeId(2), big);
-  ASSERT_TRUE(run_until(io_, [&] { return in_b.got.size() == 1; }, 5000ms));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return in_b.got.size() == 1; }, 5000ms));
   EXPECT_EQ(in_b.got[0].second, big);
 }
 
@@ -79,7 +81,8 @@ TEST_F(AsioEnvTest, ClientOutsidePeerTableIsAnsweredOnItsOwnConnection) {
   Inbox in_c;
   in_c.attach(*client);
   client->send(NodeId(2), "ping");
-  ASSERT_TRUE(run_until(io_, [&] { return in_c.got.size() == 1; }, 5000ms));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return in_c.got.size() == 1; }, 5000ms));
   EXPECT_EQ(in_c.got[0].second, "ping!");
 }
 
@@ -95,7 +98,8 @@ TEST_F(AsioEnvTest, SendToSelfIsDeliveredLater) {
   in.attach(*a);
   a->send(NodeId(1), "me");
   EXPECT_TRUE(in.got.empty()) << "never delivered inside send()";
-  ASSERT_TRUE(run_until(io_, [&] { return in.got.size() == 1; }, 1000ms));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return in.got.size() == 1; }, 1000ms));
   EXPECT_EQ(in.got[0].first, NodeId(1));
 }
 
@@ -107,21 +111,28 @@ TEST_F(AsioEnvTest, PeerRestartIsReachedAgainAfterDrops) {
   Inbox in_b;
   in_b.attach(*b);
   a->send(NodeId(2), "one");
-  ASSERT_TRUE(run_until(io_, [&] { return in_b.got.size() == 1; }, 5000ms));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return in_b.got.size() == 1; }, 5000ms));
   b.reset();  // the peer goes down
   // Sends while it is down are lost (best effort), never an error or a crash.
-  run_until(io_, [&] {
-    a->send(NodeId(2), "into the void");
-    return a->transport_counters().dial_failures > 0;
-  }, 5000ms);
+  run_until(
+      io_,
+      [&] {
+        a->send(NodeId(2), "into the void");
+        return a->transport_counters().dial_failures > 0;
+      },
+      5000ms);
   EXPECT_GT(a->transport_counters().dial_failures, 0u);
   b = make(2, true, port);
   Inbox in_b2;
   in_b2.attach(*b);
-  ASSERT_TRUE(run_until(io_, [&] {
-    a->send(NodeId(2), "two");
-    return !in_b2.got.empty();
-  }, 5000ms));
+  ASSERT_TRUE(run_until(
+      io_,
+      [&] {
+        a->send(NodeId(2), "two");
+        return !in_b2.got.empty();
+      },
+      5000ms));
   EXPECT_EQ(in_b2.got.back().second, "two");
 }
 
@@ -135,8 +146,8 @@ TEST_F(AsioEnvTest, CorruptFrameIsRefusedAndItsConnectionClosed) {
   std::string bad = encode_frame(NodeId(5), "evil");
   bad.back() ^= 0x01;
   boost::asio::write(raw, boost::asio::buffer(good + bad + good));
-  ASSERT_TRUE(run_until(io_, [&] { return b->transport_counters().frames_corrupt == 1; },
-                        5000ms));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return b->transport_counters().frames_corrupt == 1; }, 5000ms));
   // Only the frame before the corrupt one was delivered; the connection is gone.
   ASSERT_EQ(in_b.got.size(), 1u);
   EXPECT_EQ(in_b.got[0].second, "fine");
@@ -150,7 +161,8 @@ TEST_F(AsioEnvTest, CorruptFrameIsRefusedAndItsConnectionClosed) {
   tcp::socket raw2(io_);
   raw2.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), b->listen_port()));
   boost::asio::write(raw2, boost::asio::buffer(good));
-  ASSERT_TRUE(run_until(io_, [&] { return in_b.got.size() == 2; }, 5000ms));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return in_b.got.size() == 2; }, 5000ms));
 }
 
 TEST_F(AsioEnvTest, GarbageStreamIsRefused) {
@@ -158,8 +170,8 @@ TEST_F(AsioEnvTest, GarbageStreamIsRefused) {
   tcp::socket raw(io_);
   raw.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), b->listen_port()));
   boost::asio::write(raw, boost::asio::buffer(std::string("GET / HTTP/1.1\r\n\r\n")));
-  ASSERT_TRUE(run_until(io_, [&] { return b->transport_counters().frames_corrupt == 1; },
-                        5000ms));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return b->transport_counters().frames_corrupt == 1; }, 5000ms));
 }
 
 TEST_F(AsioEnvTest, TimersFireInDeadlineOrderAndCancelledOnesNever) {
@@ -171,14 +183,16 @@ TEST_F(AsioEnvTest, TimersFireInDeadlineOrderAndCancelledOnesNever) {
   a->schedule(0, [&] { fired.push_back(0); });
   EXPECT_TRUE(fired.empty()) << "a zero-delay timer never runs inside schedule()";
   a->cancel(c);
-  a->cancel(c);          // cancelling twice is a no-op
-  a->cancel(kNoTimer);   // so is an unknown id
+  a->cancel(c);         // cancelling twice is a no-op
+  a->cancel(kNoTimer);  // so is an unknown id
   const TimeUs start = a->now_us();
-  ASSERT_TRUE(run_until(io_, [&] { return fired.size() == 3; }, 2000ms));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return fired.size() == 3; }, 2000ms));
   EXPECT_EQ(fired, (std::vector<int>{0, 1, 3}));
   EXPECT_GE(a->now_us() - start, 30 * kUsPerMs);
   EXPECT_EQ(a->pending_timers(), 0u);
-  run_until(io_, [] { return false; }, 50ms);
+  run_until(
+      io_, [] { return false; }, 50ms);
   EXPECT_EQ(fired.size(), 3u);
 }
 
@@ -188,14 +202,16 @@ TEST_F(AsioEnvTest, DestroyedEnvRunsNoMoreCallbacks) {
   a->schedule(1 * kUsPerMs, [&] { fired = true; });
   a->post([&] { fired = true; });
   a.reset();
-  run_until(io_, [] { return false; }, 30ms);
+  run_until(
+      io_, [] { return false; }, 30ms);
   EXPECT_FALSE(fired);
 }
 
 TEST_F(AsioEnvTest, ClockIsWallTimeAndNeverGoesBack) {
   auto a = make(1, false);
   const TimeUs wall = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   TimeUs prev = a->now_us();
   EXPECT_LT(std::llabs(prev - wall), 5 * kUsPerSec);
   for (int i = 0; i < 1000; ++i) {

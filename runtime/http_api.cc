@@ -35,16 +35,26 @@ std::string to_json(const google::protobuf::Message& m) {
 
 http::status http_status(proto::ErrorCode e) {
   switch (e) {
-    case proto::OK: return http::status::ok;
-    case proto::NOT_FOUND: return http::status::not_found;
-    case proto::PERMISSION_DENIED: return http::status::forbidden;
-    case proto::UNAVAILABLE: return http::status::service_unavailable;
-    case proto::TIMEOUT: return http::status::gateway_timeout;
-    case proto::INVALID_ARGUMENT: return http::status::bad_request;
-    case proto::REQUIRED_INDEX_STATE_NOT_PRESENT: return http::status::precondition_failed;
-    case proto::FENCED: return http::status::conflict;
-    case proto::NOT_REPLICATING: return http::status::bad_request;
-    default: return http::status::internal_server_error;
+    case proto::OK:
+      return http::status::ok;
+    case proto::NOT_FOUND:
+      return http::status::not_found;
+    case proto::PERMISSION_DENIED:
+      return http::status::forbidden;
+    case proto::UNAVAILABLE:
+      return http::status::service_unavailable;
+    case proto::TIMEOUT:
+      return http::status::gateway_timeout;
+    case proto::INVALID_ARGUMENT:
+      return http::status::bad_request;
+    case proto::REQUIRED_INDEX_STATE_NOT_PRESENT:
+      return http::status::precondition_failed;
+    case proto::FENCED:
+      return http::status::conflict;
+    case proto::NOT_REPLICATING:
+      return http::status::bad_request;
+    default:
+      return http::status::internal_server_error;
   }
 }
 
@@ -202,8 +212,7 @@ void HttpSession::route(const Request& req, Reply reply) {
   reply(error_response(req, http::status::not_found, "no route for " + path));
 }
 
-void HttpSession::route_kv(const Request& req, const std::string& path, bool list,
-                           Reply reply) {
+void HttpSession::route_kv(const Request& req, const std::string& path, bool list, Reply reply) {
   proto::ClientRequest cr;
   const http::verb m = req.method();
   if (list) {
@@ -212,8 +221,9 @@ void HttpSession::route_kv(const Request& req, const std::string& path, bool lis
     cr.mutable_read()->set_path(path);
     if (auto h = req.find("X-Vault-Index"); h != req.end()) {
       auto state = parse_index_state(std::string_view(h->value().data(), h->value().size()));
-      if (!state) return reply(error_response(req, http::status::bad_request,
-                                              "X-Vault-Index: want epoch:index"));
+      if (!state)
+        return reply(
+            error_response(req, http::status::bad_request, "X-Vault-Index: want epoch:index"));
       *cr.mutable_required_index_state() = *state;
     }
     if (auto h = req.find("X-Vault-Inconsistent");
@@ -231,8 +241,7 @@ void HttpSession::route_kv(const Request& req, const std::string& path, bool lis
   send_client(req, std::move(cr), cr.has_read(), std::move(reply));
 }
 
-void HttpSession::route_replication(const Request& req, const std::string& action,
-                                    Reply reply) {
+void HttpSession::route_replication(const Request& req, const std::string& action, Reply reply) {
   proto::OperatorRequest op;
   const bool post = req.method() == http::verb::post;
   if (action == "status" && req.method() == http::verb::get) {
@@ -252,8 +261,7 @@ void HttpSession::route_replication(const Request& req, const std::string& actio
   } else if (post && action == "secondary/promote") {
     op.mutable_promote();
   } else {
-    return reply(error_response(req, http::status::not_found, "no replication action " +
-                                                                  action));
+    return reply(error_response(req, http::status::not_found, "no replication action " + action));
   }
   send_operator(req, std::move(op), std::move(reply));
 }
@@ -262,34 +270,42 @@ void HttpSession::send_client(const Request& req, proto::ClientRequest cr, bool 
                               Reply reply) {
   if (auto h = req.find("X-Vault-Token"); h != req.end()) cr.set_token(std::string(h->value()));
   auto self = shared_from_this();
-  api_->client_.send(api_->node_, std::move(cr),
-                     [self, raw_read, reply](const proto::ClientResponse& r) {
-    const Request& req = self->request_;
-    if (!raw_read || r.error() != proto::OK) {
-      return reply(make_response(req, http_status(r.error()), to_json(r)));
-    }
-    if (!r.found()) return reply(make_response(req, http::status::not_found, to_json(r)));
-    Response res = make_response(req, http::status::ok, r.value(), "application/octet-stream");
-    res.set("X-Replsim-Served-By-Node", std::to_string(r.served_by_node()));
-    res.set("X-Replsim-Served-By-Cluster", std::to_string(r.served_by_cluster()));
-    res.set("X-Vault-Index", std::to_string(r.index_state().epoch()) + ":" +
-                                 std::to_string(r.index_state().wal_index()));
-    if (!r.warning().empty()) res.set("X-Replsim-Warning", r.warning());
-    reply(std::move(res));
-  }, api_->options_.client_timeout_us);
+  api_->client_.send(
+      api_->node_, std::move(cr),
+      [self, raw_read, reply](const proto::ClientResponse& r) {
+        const Request& req = self->request_;
+        if (!raw_read || r.error() != proto::OK) {
+          return reply(make_response(req, http_status(r.error()), to_json(r)));
+        }
+        if (!r.found()) return reply(make_response(req, http::status::not_found, to_json(r)));
+        Response res = make_response(req, http::status::ok, r.value(), "application/octet-stream");
+        res.set("X-Replsim-Served-By-Node", std::to_string(r.served_by_node()));
+        res.set("X-Replsim-Served-By-Cluster", std::to_string(r.served_by_cluster()));
+        res.set("X-Vault-Index", std::to_string(r.index_state().epoch()) + ":" +
+                                     std::to_string(r.index_state().wal_index()));
+        if (!r.warning().empty()) res.set("X-Replsim-Warning", r.warning());
+        reply(std::move(res));
+      },
+      api_->options_.client_timeout_us);
 }
 
 void HttpSession::send_operator(const Request& req, proto::OperatorRequest op, Reply reply) {
   auto self = shared_from_this();
-  api_->client_.send_operator(api_->node_, std::move(op),
-                              [self, reply](const proto::OperatorResponse& r) {
-    reply(make_response(self->request_, http_status(r.error()), to_json(r)));
-  }, api_->options_.operator_timeout_us);
+  api_->client_.send_operator(
+      api_->node_, std::move(op),
+      [self, reply](const proto::OperatorResponse& r) {
+        reply(make_response(self->request_, http_status(r.error()), to_json(r)));
+      },
+      api_->options_.operator_timeout_us);
 }
 
 HttpApi::HttpApi(asio::io_context& io, cluster::ApiClient& client, NodeId node,
                  HttpApiOptions options)
-    : io_(io), client_(client), node_(node), options_(std::move(options)), acceptor_(io),
+    : io_(io),
+      client_(client),
+      node_(node),
+      options_(std::move(options)),
+      acceptor_(io),
       alive_(std::make_shared<int>(0)) {}
 
 HttpApi::~HttpApi() {

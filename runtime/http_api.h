@@ -24,12 +24,11 @@
 // Bounds: body_bytes_max per request, sessions_max concurrent connections. No TLS.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "engine/cluster/client.h"
 #include "runtime/transport.h"

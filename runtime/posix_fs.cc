@@ -79,8 +79,8 @@ class PosixFile : public File {
     const uint64_t size_before = size();
     size_t done = 0;
     while (done < data.size()) {
-      ssize_t r = ::pwrite(fd_, data.data() + done, data.size() - done,
-                           static_cast<off_t>(offset + done));
+      ssize_t r =
+          ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) {
         const int err = r < 0 ? errno : ENOSPC;  // a zero-byte write means no room

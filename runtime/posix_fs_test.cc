@@ -2,9 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <optional>
-
 #include <boost/asio/post.hpp>
+#include <optional>
 
 #include "runtime/test_util.h"
 
@@ -18,9 +17,8 @@ class PosixFsTest : public ::testing::Test {
   PosixFsTest() : dir_("posix-fs") { fs_ = make_fs(dir_.path()); }
 
   std::unique_ptr<PosixFileSystem> make_fs(const std::string& dir) {
-    return std::make_unique<PosixFileSystem>(dir, [this](std::function<void()> fn) {
-      boost::asio::post(io_, std::move(fn));
-    });
+    return std::make_unique<PosixFileSystem>(
+        dir, [this](std::function<void()> fn) { boost::asio::post(io_, std::move(fn)); });
   }
 
   // Issues an async op, checks it has not completed inside the call, then runs it out.

@@ -11,12 +11,11 @@
 // across restarts or replnodes (the primary deduplicates writes by request id).
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
 
 #include "engine/cluster/client.h"
 #include "engine/cluster/node.h"
@@ -28,12 +27,12 @@ namespace replsim::runtime {
 struct ReplnodeConfig {
   NodeId node_id;
   ClusterId cluster_id;
-  std::vector<NodeId> cluster_nodes;     // default: just node_id
-  PeerAddress listen{"127.0.0.1", 0};    // node-to-node TCP
-  PeerAddress http{"127.0.0.1", 0};      // HTTP API
-  std::map<NodeId, PeerAddress> peers;   // every other node (self may be listed too)
-  std::string data_dir;                  // the cluster storage directory
-  NodeId client_id;                      // 0: random in [2^31, 2^32)
+  std::vector<NodeId> cluster_nodes;    // default: just node_id
+  PeerAddress listen{"127.0.0.1", 0};   // node-to-node TCP
+  PeerAddress http{"127.0.0.1", 0};     // HTTP API
+  std::map<NodeId, PeerAddress> peers;  // every other node (self may be listed too)
+  std::string data_dir;                 // the cluster storage directory
+  NodeId client_id;                     // 0: random in [2^31, 2^32)
   bool log_transport_errors = true;
 };
 

@@ -65,13 +65,15 @@ class ReplnodeE2eTest : public ::testing::Test {
                          [st](beast::error_code, size_t) { st->done = true; });
       });
     });
-    EXPECT_TRUE(run_until(io_, [&] { return st->done; }, 40000ms)) << target;
-    return {st->res.result_int(), st->res.body()};
+    EXPECT_TRUE(run_until(
+        io_, [&] { return st->done; }, 40000ms))
+        << target;
+    return {static_cast<int>(st->res.result_int()), st->res.body()};
   }
 
   std::string login(Replnode& n) {
-    HttpResult r = call(n, http::verb::post, "/v1/auth/userpass/login/alice",
-                        R"({"password": "pw"})");
+    HttpResult r =
+        call(n, http::verb::post, "/v1/auth/userpass/login/alice", R"({"password": "pw"})");
     EXPECT_EQ(r.status, 200) << r.body;
     return json_string_field(r.body, "token");
   }
@@ -83,7 +85,8 @@ class ReplnodeE2eTest : public ::testing::Test {
     while (std::chrono::steady_clock::now() < end) {
       HttpResult r = call(n, http::verb::get, "/v1/kv/" + path, "", token);
       if (r.status == 200 && r.body == want) return true;
-      run_until(io_, [] { return false; }, 50ms);
+      run_until(
+          io_, [] { return false; }, 50ms);
     }
     return false;
   }
@@ -100,12 +103,13 @@ TEST_F(ReplnodeE2eTest, WriteOnPrimaryIsReadOnSecondaryAcrossASecondaryRestart) 
   b->set_peer(NodeId(1), {"127.0.0.1", a->listen_port()});
   ASSERT_TRUE(a->start().is_ok());
   ASSERT_TRUE(b->start().is_ok());
-  ASSERT_TRUE(run_until(io_, [&] { return a->node().is_active() && b->node().is_active(); },
-                        10000ms));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return a->node().is_active() && b->node().is_active(); }, 10000ms));
 
   ASSERT_EQ(call(*a, http::verb::post, "/v1/sys/replication/primary/enable").status, 200);
-  ASSERT_EQ(call(*a, http::verb::post, "/v1/auth/userpass/users/alice",
-                 R"({"password": "pw"})").status, 200);
+  ASSERT_EQ(
+      call(*a, http::verb::post, "/v1/auth/userpass/users/alice", R"({"password": "pw"})").status,
+      200);
   HttpResult tok = call(*a, http::verb::post, "/v1/sys/replication/primary/secondary-token",
                         R"({"id": "sec-2"})");
   ASSERT_EQ(tok.status, 200) << tok.body;
@@ -114,8 +118,9 @@ TEST_F(ReplnodeE2eTest, WriteOnPrimaryIsReadOnSecondaryAcrossASecondaryRestart) 
   HttpResult en = call(*b, http::verb::post, "/v1/sys/replication/secondary/enable",
                        R"({"token": ")" + activation + "\"}");
   ASSERT_EQ(en.status, 200) << en.body;
-  ASSERT_TRUE(run_until(io_, [&] { return b->node().status().state() == "stream-wals"; },
-                        15000ms)) << b->node().status().state();
+  ASSERT_TRUE(run_until(
+      io_, [&] { return b->node().status().state() == "stream-wals"; }, 15000ms))
+      << b->node().status().state();
 
   const std::string t1 = login(*a);
   ASSERT_EQ(call(*a, http::verb::put, "/v1/kv/app/k", "v1", t1).status, 200);
@@ -137,7 +142,8 @@ TEST_F(ReplnodeE2eTest, WriteOnPrimaryIsReadOnSecondaryAcrossASecondaryRestart) 
   b = make(2, b_port);
   b->set_peer(NodeId(1), {"127.0.0.1", a->listen_port()});
   ASSERT_TRUE(b->start().is_ok());
-  ASSERT_TRUE(run_until(io_, [&] { return b->node().is_active(); }, 10000ms));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return b->node().is_active(); }, 10000ms));
   const std::string t3 = login(*b);
   EXPECT_TRUE(read_until(*b, t3, "app/late", "while-down", 10000ms));
   EXPECT_TRUE(read_until(*b, t3, "app/k", "v1", 1000ms));

@@ -1,8 +1,7 @@
 // replnode: one replsim engine node over the real world (TCP, files, wall clock) with an HTTP
 // API. See docs/runtime.md for a two-cluster deployment on localhost.
-#include <iostream>
-
 #include <boost/asio/signal_set.hpp>
+#include <iostream>
 
 #include "runtime/replnode_config.h"
 

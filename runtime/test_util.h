@@ -1,14 +1,13 @@
 // runtime/test_util.h — helpers for runtime tests: run an io_context until a predicate holds.
 #pragma once
 
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <string>
-
-#include <unistd.h>
-
-#include <boost/asio/io_context.hpp>
 
 namespace replsim::runtime::testing {
 

@@ -1,14 +1,13 @@
 #include "runtime/transport.h"
 
 #include <array>
-#include <chrono>
-#include <deque>
-#include <iostream>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
+#include <deque>
+#include <iostream>
 
 namespace replsim::runtime {
 
@@ -49,7 +48,10 @@ Result<PeerAddress> parse_peer_address(const std::string& text) {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Transport* owner, tcp::socket socket, bool outbound, NodeId peer)
-      : owner_(owner), socket_(std::move(socket)), outbound_(outbound), peer_(peer),
+      : owner_(owner),
+        socket_(std::move(socket)),
+        outbound_(outbound),
+        peer_(peer),
         resolver_(socket_.get_executor()) {}
 
   bool outbound() const { return outbound_; }
@@ -63,23 +65,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void dial(const PeerAddress& address) {
     auto self = shared_from_this();
-    resolver_.async_resolve(
-        address.host, std::to_string(address.port),
-        [self](const error_code& ec, tcp::resolver::results_type results) {
-          if (self->owner_ == nullptr) return;
-          if (ec) return self->close("resolve: " + ec.message());
-          asio::async_connect(self->socket_, results,
-                              [self](const error_code& ec2, const tcp::endpoint&) {
-                                if (self->owner_ == nullptr) return;
-                                if (ec2) return self->close("connect: " + ec2.message());
-                                self->connected_ = true;
-                                self->owner_->on_connected(self->peer_);
-                                error_code ignored;
-                                self->socket_.set_option(tcp::no_delay(true), ignored);
-                                self->read_header();
-                                self->write_next();
-                              });
-        });
+    resolver_.async_resolve(address.host, std::to_string(address.port),
+                            [self](const error_code& ec, tcp::resolver::results_type results) {
+                              if (self->owner_ == nullptr) return;
+                              if (ec) return self->close("resolve: " + ec.message());
+                              asio::async_connect(
+                                  self->socket_, results,
+                                  [self](const error_code& ec2, const tcp::endpoint&) {
+                                    if (self->owner_ == nullptr) return;
+                                    if (ec2) return self->close("connect: " + ec2.message());
+                                    self->connected_ = true;
+                                    self->owner_->on_connected(self->peer_);
+                                    error_code ignored;
+                                    self->socket_.set_option(tcp::no_delay(true), ignored);
+                                    self->read_header();
+                                    self->write_next();
+                                  });
+                            });
   }
 
   void start_inbound() {
@@ -103,16 +105,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (queue_.empty() || writing_) return;
     writing_ = true;
     auto self = shared_from_this();
-    asio::async_write(socket_, asio::buffer(queue_.front()),
-                      [self](const error_code& ec, size_t) {
-                        if (self->owner_ == nullptr) return;
-                        self->writing_ = false;
-                        if (ec) return self->close("write: " + ec.message());
-                        self->owner_->counters_.frames_sent++;
-                        self->queued_bytes_ -= self->queue_.front().size();
-                        self->queue_.pop_front();
-                        self->write_next();
-                      });
+    asio::async_write(socket_, asio::buffer(queue_.front()), [self](const error_code& ec, size_t) {
+      if (self->owner_ == nullptr) return;
+      self->writing_ = false;
+      if (ec) return self->close("write: " + ec.message());
+      self->owner_->counters_.frames_sent++;
+      self->queued_bytes_ -= self->queue_.front().size();
+      self->queue_.pop_front();
+      self->write_next();
+    });
   }
 
   void read_header() {
@@ -200,8 +201,8 @@ Status Transport::start() {
   if (!options_.listen) return Status::ok();
   error_code ec;
   auto addr = asio::ip::make_address(options_.listen_host, ec);
-  if (ec) return Status::invalid_argument("listen host '" + options_.listen_host + "': " +
-                                          ec.message());
+  if (ec)
+    return Status::invalid_argument("listen host '" + options_.listen_host + "': " + ec.message());
   tcp::endpoint ep(addr, options_.listen_port);
   acceptor_.open(ep.protocol(), ec);
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
@@ -300,8 +301,8 @@ void Transport::on_closed(Connection* conn, bool dial_failed) {
 }
 
 void Transport::log(const std::string& message) const {
-  if (options_.log_errors) std::cerr << "replsim transport (node " << options_.self.value
-                                     << "): " << message << "\n";
+  if (options_.log_errors)
+    std::cerr << "replsim transport (node " << options_.self.value << "): " << message << "\n";
 }
 
 }  // namespace replsim::runtime

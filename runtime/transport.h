@@ -14,14 +14,13 @@
 // Threading: everything, the receiver included, runs on the io_context's thread.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "engine/status.h"
 #include "engine/types.h"
@@ -42,19 +41,19 @@ struct TransportOptions {
   std::map<NodeId, PeerAddress> peers;  // static peer table (may include self)
   bool listen = true;                   // false: a client that only dials
   std::string listen_host = "127.0.0.1";
-  uint16_t listen_port = 0;             // 0: an ephemeral port (see Transport::listen_port)
+  uint16_t listen_port = 0;  // 0: an ephemeral port (see Transport::listen_port)
   size_t frame_bytes_max = kFrameBytesMaxDefault;
   size_t queue_bytes_max = 64 * 1024 * 1024;
   size_t inbound_connections_max = 1024;
   TimeUs reconnect_backoff_us = 100 * kUsPerMs;
-  bool log_errors = true;               // connection errors and corrupt frames to stderr
+  bool log_errors = true;  // connection errors and corrupt frames to stderr
 };
 
 struct TransportCounters {
-  uint64_t frames_sent = 0;       // handed to the socket
-  uint64_t frames_received = 0;   // verified and delivered (or dropped: no receiver)
-  uint64_t frames_corrupt = 0;    // refused: bad magic, length or checksum
-  uint64_t frames_dropped = 0;    // no route, backoff, full queue or connection lost
+  uint64_t frames_sent = 0;      // handed to the socket
+  uint64_t frames_received = 0;  // verified and delivered (or dropped: no receiver)
+  uint64_t frames_corrupt = 0;   // refused: bad magic, length or checksum
+  uint64_t frames_dropped = 0;   // no route, backoff, full queue or connection lost
   uint64_t dials = 0;
   uint64_t dial_failures = 0;
   uint64_t inbound_accepted = 0;
