@@ -152,6 +152,30 @@ TEST(Cluster, FailoverRecoversStoreThenMerkleIndexThroughAries) {
                   20 * kUsPerSec));
 }
 
+TEST(Cluster, FsyncFailureMakesTheActiveStepDownAndTheClusterRecovers) {
+  TopologyOptions o = two_clusters(19);
+  o.clusters = 1;
+  Topology t(o);
+  ASSERT_TRUE(t.setup_replication());
+  std::string token = t.login(t.node_id(0, 0));
+  ASSERT_EQ(t.write(t.active_id(0), token, "kv/a", "1").error(), proto::OK);
+  t.world().disk("cluster0").fail_next_syncs(1);
+  auto failed = t.write(t.active_id(0), token, "kv/b", "2");
+  EXPECT_EQ(failed.error(), proto::INTERNAL);  // not acknowledged: the fsync failed
+  ASSERT_TRUE(t.run_until(
+      [&] {
+        if (!t.active(0)) return false;
+        return t.write(t.active_id(0), token, "kv/c", "3").error() == proto::OK;
+      },
+      20 * kUsPerSec));
+  uint64_t step_downs = 0;
+  for (NodeId id : t.cluster_nodes(0)) step_downs += t.node(id)->counters().step_downs;
+  EXPECT_EQ(step_downs, 1u);
+  auto snap = *t.active(0)->replicated_snapshot();
+  EXPECT_EQ(snap.at("kv/a"), "1");
+  EXPECT_EQ(snap.at("kv/c"), "3");
+}
+
 TEST(Cluster, ForwardingFromStandbyOfSecondary) {
   TopologyOptions o = two_clusters(13, 3);
   Topology t(o);

@@ -31,6 +31,7 @@ NodeImpl::~NodeImpl() {
     env_.cancel(f.deadline);
   }
   env_.cancel(sweep_timer_);
+  env_.cancel(health_timer_);
 }
 
 void NodeImpl::start() {
@@ -88,6 +89,7 @@ void NodeImpl::become_active(std::unique_ptr<replication::Replica> replica) {
   active_ = true;
   start_role();
   sweep_timer_ = env_.schedule(10 * kUsPerSec, [this] { sweep_tokens(); });
+  health_timer_ = env_.schedule(kHealthCheckUs, [this] { check_health(); });
   if (observer_) observer_->on_active(env_.self(), generation_);
 }
 
@@ -121,12 +123,29 @@ void NodeImpl::start_role() {
   }
 }
 
+// A store that failed (fsync error: it acknowledges nothing until reopened) or a merkle
+// index that met corruption makes this node step down: it gives the lock up, and whichever
+// node takes it next (possibly this one) reopens storage and recovers the index.
+void NodeImpl::check_health() {
+  health_timer_ = kNoTimer;
+  if (!active_ || !replica_) return;
+  bool healthy = !replica_->store().failed() && replica_->aries().health().is_ok();
+  if (healthy) {
+    health_timer_ = env_.schedule(kHealthCheckUs, [this] { check_health(); });
+    return;
+  }
+  counters_.step_downs++;
+  lock_.release();
+  on_lost();
+}
+
 void NodeImpl::on_lost() {
   active_ = false;
   primary_.reset();
   secondary_.reset();
   replica_.reset();
   env_.cancel(sweep_timer_);
+  env_.cancel(health_timer_);
   inflight_writes_.clear();
 }
 

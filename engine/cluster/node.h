@@ -10,9 +10,14 @@
 //   a FileSystem wrapper that re-reads the lock record before every write / append /
 //   truncate / rename / remove and refuses with kFenced when the generation is not its own,
 //   so a paused or partitioned former active can never write after losing the lock.
-// - Standbys forward every client/operator request to the active node. The active node of a
-//   secondary forwards replicated writes to the primary's active node. Forwarded requests keep
-//   the client's request_id; the primary applies each write once (dedupe table).
+// - Standbys forward every client/operator request to the active node (values sealed with the
+//   cluster keyring, read from "ha/keyring"; answers' values come back sealed). The active
+//   node of a secondary forwards replicated writes to the primary's active node, token
+//   stripped. Forwarded requests keep the client's request_id; the primary applies each
+//   write once (dedupe table, persisted for forwarded writes). A forward unanswered after
+//   forward_timeout_us fails with UNAVAILABLE; it is resent every forward_retry_us.
+// - An active node whose store failed (fsync error) or whose merkle index reports corruption
+//   gives the lock up (step-down); the next holder reopens storage and recovers the index.
 // - Replication (engine/replication): the primary ships WAL batches to every activated
 //   secondary; secondaries apply them, reconcile through merkle-diff/merkle-sync when behind
 //   the buffer or after a promotion, and report status with Vault's field names.
@@ -106,6 +111,7 @@ struct NodeCounters {
   uint64_t too_old_answers = 0;        // primary: stream requests answered "too old"
   uint64_t fenced_writes_refused = 0;  // storage writes refused for a stale generation
   uint64_t lock_acquisitions = 0;
+  uint64_t step_downs = 0;               // gave the lock up: failed store or index
   uint64_t index_rebuilds = 0;           // merkle index rebuilt from storage at recovery
   uint64_t writes_lost_on_failover = 0;  // promoted secondary: primary entries it never had
   uint64_t foreign_tokens_refused = 0;

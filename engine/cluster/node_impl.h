@@ -21,6 +21,7 @@ inline constexpr size_t kDedupeEntriesMax = 50000;
 inline constexpr std::string_view kUsersPrefix = "auth/userpass/users/";
 inline constexpr std::string_view kDedupePrefix = "sys/dedupe/";
 inline constexpr size_t kTokenPathCacheMax = 4096;
+inline constexpr TimeUs kHealthCheckUs = 500 * kUsPerMs;
 
 using Reply = std::function<void(proto::ClientResponse)>;
 using OperatorReply = std::function<void(proto::OperatorResponse)>;
@@ -60,6 +61,8 @@ class NodeImpl {
   bool check_active();
   proto::ReplicationStatus build_status() const;
   void sweep_tokens();
+  void check_health();
+  TimerId health_timer_ = kNoTimer;
 
   // router.cc: client requests, forwarding, read-after-write
   void handle_client(proto::ClientRequest req, std::optional<proto::KeyChange> sealed,
