@@ -77,6 +77,7 @@ class NodeImpl {
                Reply reply, OperatorReply op_reply);
   void on_forward_request(NodeId from, proto::ForwardRequest fwd);
   void relay_forward(NodeId from, proto::ForwardRequest fwd);
+  void sign_cross_cluster(proto::ForwardRequest* fwd);
   void on_forward_response(const proto::ForwardResponse& resp);
   NodeId active_target(uint32_t attempt);
   NodeId primary_target(uint32_t attempt);

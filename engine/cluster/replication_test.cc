@@ -114,8 +114,28 @@ TEST(Replication, RogueNodeWithoutTokenGetsNothing) {
   merkle.mutable_merkle_round()->set_kind(5);
   merkle.mutable_merkle_round()->set_secondary_id("secondary-1");
   send(merkle);
+  // A forged cross-cluster forward (no credential) is refused: nothing is written.
+  proto::NodeEnvelope forged;
+  auto* fwd = forged.mutable_forward_request();
+  fwd->set_forward_id(1);
+  fwd->set_origin_cluster(99);
+  fwd->set_secondary_id("secondary-1");
+  fwd->mutable_request()->set_request_id(4242);
+  fwd->mutable_request()->mutable_write()->set_path("kv/forged");
+  fwd->mutable_sealed()->set_path("kv/forged");
+  fwd->mutable_sealed()->set_ciphertext("x");
+  send(forged);
   write_many(t, primary, token, 0, 20);
   t.world().run_for(3 * kUsPerSec);
+  EXPECT_EQ(t.active(0)->replicated_snapshot()->count("kv/forged"), 0u);
+  bool refused = false;
+  for (const std::string& p : rogue->received) {
+    proto::NodeEnvelope e;
+    if (e.ParseFromString(p) && e.has_forward_response()) {
+      refused = e.forward_response().response().error() == proto::PERMISSION_DENIED;
+    }
+  }
+  EXPECT_TRUE(refused);
   for (const std::string& p : rogue->received) {
     proto::NodeEnvelope e;
     ASSERT_TRUE(e.ParseFromString(p));

@@ -36,6 +36,13 @@ NodeId NodeImpl::primary_target(uint32_t attempt) {
   return NodeId(nodes[attempt % nodes.size()]);
 }
 
+void NodeImpl::sign_cross_cluster(proto::ForwardRequest* fwd) {
+  fwd->set_origin_cluster(config_.cluster_id.value);
+  if (!secondary_) return;
+  fwd->set_secondary_id(secondary_->secondary_id());
+  fwd->set_credential_proof(secondary_->proof());
+}
+
 Barrier* NodeImpl::wire_barrier() {
   if (replica_) return &replica_->barrier();
   auto keyring = replication::read_keyring_file(env_.fs());
@@ -65,7 +72,7 @@ void NodeImpl::handle_client(proto::ClientRequest req, std::optional<proto::KeyC
     }
     proto::ForwardRequest fwd;
     fwd.set_hops(origin.hops + 1);
-    fwd.set_origin_cluster(origin.trusted ? UINT32_MAX : config_.cluster_id.value);
+    fwd.set_origin_cluster(config_.cluster_id.value);
     *fwd.mutable_request() = std::move(req);
     if (sealed) *fwd.mutable_sealed() = std::move(*sealed);
     return forward([this](uint32_t a) { return active_target(a); }, std::move(fwd),
@@ -113,7 +120,7 @@ void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyCh
   // A secondary: seal the value here (ciphertext only on the wire), forward to the primary.
   proto::ForwardRequest fwd;
   fwd.set_hops(origin.hops + 1);
-  fwd.set_origin_cluster(config_.cluster_id.value);
+  sign_cross_cluster(&fwd);
   if (req.has_write()) {
     auto* k = fwd.mutable_sealed();
     k->set_path(path);
@@ -234,7 +241,7 @@ void NodeImpl::handle_read(proto::ClientRequest req, Origin origin, Reply reply)
     if (req.stale_policy() == proto::FORWARD && mode() == "secondary") {
       proto::ForwardRequest fwd;
       fwd.set_hops(origin.hops + 1);
-      fwd.set_origin_cluster(config_.cluster_id.value);
+      sign_cross_cluster(&fwd);
       *fwd.mutable_request() = req;
       fwd.mutable_request()->clear_token();
       return forward([this](uint32_t a) { return primary_target(a); }, std::move(fwd), reply,
@@ -340,6 +347,15 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
   }
   if (!check_active()) return relay_forward(from, std::move(fwd));
   Origin origin{fwd.origin_cluster() != config_.cluster_id.value, fwd.hops()};
+  if (origin.trusted &&
+      !(primary_ && primary_->authenticated(fwd.secondary_id(), fwd.credential_proof()))) {
+    proto::NodeEnvelope out;
+    out.mutable_forward_response()->set_forward_id(forward_id);
+    *out.mutable_forward_response()->mutable_response() =
+        error_response(fwd.request().request_id(), proto::PERMISSION_DENIED,
+                       "forward from an unauthenticated cluster or to a non-primary");
+    return send_envelope(env_, from, out);
+  }
   std::optional<proto::KeyChange> sealed;
   if (fwd.has_sealed()) sealed = fwd.sealed();
   std::string read_path = fwd.request().has_read() ? fwd.request().read().path() : "";

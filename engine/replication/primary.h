@@ -65,6 +65,8 @@ class Primary {
   // Returns true when it handled the message.
   bool handle(NodeId from, const proto::NodeEnvelope& envelope);
   void fill_status(proto::ReplicationStatus* status) const;
+  // Is `proof` the credential proof of activated secondary `id`? (counts refusals)
+  bool authenticated(const std::string& id, const std::string& proof);
 
  private:
   struct Session {
@@ -81,7 +83,6 @@ class Primary {
   void on_ack(const proto::WalAck& ack);
   void on_merkle(NodeId from, const proto::MerkleRound& round);
   proto::SecondaryRecord* find_secondary(const std::string& id);
-  bool authenticated(const std::string& id, const std::string& proof);
   void pump(Session& s, const std::string& id);
   void pump_all();
   void heartbeat();

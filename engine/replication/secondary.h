@@ -54,6 +54,10 @@ class Secondary {
   // Calls fn(true) once has_state, or fn(false) after timeout_us (own clock).
   void wait_for(uint64_t epoch, uint64_t index, TimeUs timeout_us, std::function<void(bool)> fn);
   NodeId primary_hint() const;
+  // This secondary's stream credential proof (cached) and id: cross-cluster forwards carry
+  // them so the primary accepts the forward.
+  const std::string& proof();
+  const std::string& secondary_id() const { return replica_.config().secondary_id(); }
   void set_primary_hint(NodeId node) { primary_hint_ = node; }
 
  private:
@@ -79,7 +83,6 @@ class Secondary {
   void send_request(proto::NodeEnvelope out, uint32_t expected);
   void take_answer();
   void notify_waiters();
-  const std::string& proof();
   std::string proof_;             // cached credential proof
   std::string proof_credential_;  // the credential it was computed from
 
