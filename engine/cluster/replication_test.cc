@@ -187,6 +187,12 @@ TEST(Replication, SecondaryBehindBufferReconcilesThroughMerkle) {
   write_many(t, t.active_id(0), token, 10, 200);
   t.world().run_for(5 * kUsPerSec);
   EXPECT_NE(t.state(1), "stream-wals");
+  // During the outage the secondary still serves reads from its local (stale) copy.
+  std::string token1 = t.login(t.active_id(1));
+  auto stale = t.read(t.active_id(1), token1, "kv/5");
+  ASSERT_EQ(stale.error(), proto::OK) << stale.error_message();
+  EXPECT_EQ(stale.value(), "value-5");
+  EXPECT_FALSE(t.read(t.active_id(1), token1, "kv/150").found());
   t.world().network().heal_all();
   ASSERT_TRUE(t.run_until([&] { return converged(t, 0, 1) && t.state(1) == "stream-wals"; },
                           30 * kUsPerSec));
