@@ -177,8 +177,8 @@ void SimDisk::Impl::record_trace(uint32_t node, const char* kind, uint64_t diges
 
 void SimDisk::Impl::flip_bit_at_rest(Inode* inode, uint64_t offset) {
   const char mask = static_cast<char>(1u << prng_.uniform(8));
-  if (offset < inode->cached.size()) inode->cached[offset] ^= mask;
-  if (offset < inode->durable.size()) inode->durable[offset] ^= mask;
+  if (offset < inode->cached.size()) inode->cached.flip(offset, mask);
+  if (offset < inode->durable.size()) inode->durable.flip(offset, mask);
   for (PendingWrite& w : inode->unsynced) {
     if (w.is_truncate) continue;
     if (offset >= w.offset && offset - w.offset < w.bytes.size())
@@ -237,12 +237,12 @@ std::vector<std::string> SimDisk::durable_file_names() const {
 
 std::string SimDisk::cached_contents(const std::string& path) const {
   auto it = impl_->cache_ns_.find(path);
-  return it == impl_->cache_ns_.end() ? std::string() : it->second->cached;
+  return it == impl_->cache_ns_.end() ? std::string() : it->second->cached.to_string();
 }
 
 std::string SimDisk::durable_contents(const std::string& path) const {
   auto it = impl_->durable_ns_.find(path);
-  return it == impl_->durable_ns_.end() ? std::string() : it->second->durable;
+  return it == impl_->durable_ns_.end() ? std::string() : it->second->durable.to_string();
 }
 
 uint64_t SimDisk::used_bytes() const { return impl_->used_bytes(); }
@@ -252,8 +252,8 @@ void SimDisk::visit_stored_bytes(
   std::set<uint64_t> seen;
   auto visit = [&](const std::string& name, const Inode& inode) {
     if (!seen.insert(inode.id).second) return;
-    fn(name, inode.cached);
-    fn(name, inode.durable);
+    fn(name, inode.cached.to_string());
+    fn(name, inode.durable.to_string());
     for (const PendingWrite& w : inode.unsynced) fn(name, w.bytes);
   };
   for (const Namespace* ns : {&impl_->cache_ns_, &impl_->durable_ns_}) {

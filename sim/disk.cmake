@@ -1,6 +1,7 @@
 # The simulated disk (sim/disk.h). Included from sim/CMakeLists.txt.
 add_library(replsim_sim_disk
   ${CMAKE_CURRENT_SOURCE_DIR}/disk.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/disk_image.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/disk_io.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/disk_namespace.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/disk_power_loss.cc)

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "sim/disk.h"
+#include "sim/disk_image.h"
 
 namespace replsim::sim {
 
@@ -36,8 +37,8 @@ struct PendingWrite {
 
 struct Inode {
   uint64_t id = 0;
-  std::string cached;
-  std::string durable;
+  FileImage cached;   // sparse, chunks shared copy-on-write with `durable`
+  FileImage durable;
   std::deque<PendingWrite> unsynced;
   std::set<uint64_t> bad_sectors;  // latent sector errors (sector index in the file)
 };
@@ -64,7 +65,7 @@ constexpr size_t kUnsyncedNamespaceOpsMax = 1 << 14;  // per disk
 size_t write_sectors(const PendingWrite& w);
 // Applies `w` to `image`, keeping only its first `sectors_kept` sectors when given (a torn
 // write: bytes up to the sector boundary, relative to the file's sector grid).
-void apply_pending(std::string* image, const PendingWrite& w,
+void apply_pending(FileImage* image, const PendingWrite& w,
                    std::optional<size_t> sectors_kept = std::nullopt);
 // Applies a namespace change; a rename or remove of a missing name does nothing (its create
 // was lost to a failed sync_dir).

@@ -20,9 +20,12 @@ void clear_bad_sectors(Inode* inode, uint64_t offset, uint64_t len) {
   inode->bad_sectors.erase(first, last);
 }
 
-// Whether growing the cached total by `growth` bytes passes `capacity`.
-bool passes_capacity(uint64_t used, uint64_t growth, uint64_t capacity) {
-  if (growth == 0) return false;
+// Whether growing the cached total by `growth` bytes passes `capacity`. `used` is only
+// computed (a walk of the namespace) when the disk has a capacity and the file grows.
+template <typename UsedFn>
+bool passes_capacity(const UsedFn& used_fn, uint64_t growth, uint64_t capacity) {
+  if (growth == 0 || capacity == UINT64_MAX) return false;
+  const uint64_t used = used_fn();
   return used >= capacity || growth > capacity - used;
 }
 
@@ -33,12 +36,13 @@ void SimDisk::Impl::write(const InodePtr& inode, const std::string& path, const 
   const std::optional<uint64_t> seq = admit();
   if (!seq) return;
   const TimeUs latency_us = disk_.options_.write_latency_us;
-  std::string& cached = inode->cached;
+  FileImage& cached = inode->cached;
   const uint64_t at = offset.value_or(cached.size());
   const uint64_t len = data.size();
   const uint64_t digest = op_digest(path, at, len);
   const uint64_t new_size = len == 0 ? cached.size() : std::max<uint64_t>(cached.size(), at + len);
-  if (passes_capacity(used_bytes(), new_size - cached.size(), disk_.options_.capacity_bytes)) {
+  if (passes_capacity([this] { return used_bytes(); }, new_size - cached.size(),
+                      disk_.options_.capacity_bytes)) {
     std::string message = target(path) + ": disk full writing " + std::to_string(len) + " bytes";
     complete_after(
         latency_us, caller, "disk_write", digest, [message] { return Status::no_space(message); },
@@ -62,9 +66,9 @@ void SimDisk::Impl::write(const InodePtr& inode, const std::string& path, const 
                          ", " + std::to_string(len) + " bytes");
       }
     }
-    if (cached.size() < new_size) cached.resize(new_size, '\0');
+    if (cached.size() < new_size) cached.resize(new_size);
     REPLSIM_ASSERT(lands_at + len <= cached.size());
-    cached.replace(lands_at, len, data);
+    cached.write(lands_at, data);
     clear_bad_sectors(inode.get(), lands_at, len);
     add_unsynced(inode.get(), PendingWrite{*seq, false, lands_at, at + len, std::move(data)});
   }
@@ -74,7 +78,7 @@ void SimDisk::Impl::write(const InodePtr& inode, const std::string& path, const 
 Status SimDisk::Impl::read(const InodePtr& inode, const std::string& path, uint64_t offset,
                            size_t n, std::string* out) {
   out->clear();
-  const std::string& cached = inode->cached;
+  const FileImage& cached = inode->cached;
   if (n == 0 || offset >= cached.size()) return Status::ok();
   const uint64_t len = std::min<uint64_t>(n, cached.size() - offset);
   const uint64_t first = offset / kSectorBytes;
@@ -98,7 +102,7 @@ Status SimDisk::Impl::read(const InodePtr& inode, const std::string& path, uint6
     flip_bit_at_rest(inode.get(), byte);
     record_fault("bit_rot", path, "offset " + std::to_string(byte));
   }
-  out->assign(cached, offset, len);
+  cached.read(offset, len, out);
   return Status::ok();
 }
 
@@ -106,12 +110,12 @@ Status SimDisk::Impl::truncate(const InodePtr& inode, const std::string& path, c
                                uint64_t size) {
   const std::optional<uint64_t> seq = admit();
   if (!seq) return Status::ok();
-  std::string& cached = inode->cached;
-  if (size > cached.size() &&
-      passes_capacity(used_bytes(), size - cached.size(), disk_.options_.capacity_bytes)) {
+  FileImage& cached = inode->cached;
+  if (size > cached.size() && passes_capacity([this] { return used_bytes(); }, size - cached.size(),
+                                              disk_.options_.capacity_bytes)) {
     return Status::no_space(target(path) + ": disk full extending to " + std::to_string(size));
   }
-  cached.resize(size, '\0');
+  cached.resize(size);
   // Sectors past the end are freed; a later extension reads zeros there.
   auto first_gone = inode->bad_sectors.lower_bound((size + kSectorBytes - 1) / kSectorBytes);
   inode->bad_sectors.erase(first_gone, inode->bad_sectors.end());

@@ -37,7 +37,8 @@ Result<InodePtr> SimDisk::Impl::open(const std::string& path, bool create, const
   auto inode = std::make_shared<Inode>();
   inode->id = next_inode_id_++;
   if (!seq) return inode;  // frozen: an orphan that no name reaches
-  if (used_bytes() >= disk_.options_.capacity_bytes) {
+  if (disk_.options_.capacity_bytes != UINT64_MAX &&
+      used_bytes() >= disk_.options_.capacity_bytes) {
     return Status::no_space(target(path) + ": disk full creating the file");
   }
   cache_ns_[path] = inode;

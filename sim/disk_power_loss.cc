@@ -19,10 +19,10 @@ size_t write_sectors(const PendingWrite& w) {
   return static_cast<size_t>(end - first);
 }
 
-void apply_pending(std::string* image, const PendingWrite& w, std::optional<size_t> sectors_kept) {
+void apply_pending(FileImage* image, const PendingWrite& w, std::optional<size_t> sectors_kept) {
   if (w.is_truncate) {
     REPLSIM_ASSERT(!sectors_kept || *sectors_kept == 0);
-    if (!sectors_kept) image->resize(w.offset, '\0');
+    if (!sectors_kept) image->resize(w.offset);
     return;
   }
   uint64_t len = w.bytes.size();
@@ -34,8 +34,8 @@ void apply_pending(std::string* image, const PendingWrite& w, std::optional<size
     size_min = w.offset + len;
   }
   if (len == 0) return;
-  if (image->size() < size_min) image->resize(size_min, '\0');
-  image->replace(w.offset, len, w.bytes, 0, len);
+  if (image->size() < size_min) image->resize(size_min);
+  image->write(w.offset, std::string_view(w.bytes).substr(0, len));
 }
 
 namespace {
@@ -44,7 +44,7 @@ namespace {
 void recover_inode(Inode* inode, const KeepPlan& plan) {
   REPLSIM_ASSERT_MSG(plan.writes_kept <= inode->unsynced.size(),
                      "KeepPlan keeps more writes than the file has unsynced");
-  std::string image = std::move(inode->durable);
+  FileImage image = std::move(inode->durable);
   for (size_t i = 0; i < plan.writes_kept; ++i) apply_pending(&image, inode->unsynced[i]);
   if (plan.torn_sectors_of_next > 0) {
     REPLSIM_ASSERT_MSG(plan.writes_kept < inode->unsynced.size(),

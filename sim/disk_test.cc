@@ -455,5 +455,36 @@ TEST_F(SimDiskTest, UnsyncedWritesAreBoundedByWritingBackTheOldest) {
   EXPECT_EQ(disk_->cached_contents("a"), "abcdefghij");  // written back without a sync
 }
 
+TEST(FileImageTest, SparseImageHoldsOnlyWrittenChunksAndReadsHolesAsZeros) {
+  FileImage image;
+  const uint64_t far = 256ull << 20;
+  image.write(far, "tail");
+  EXPECT_EQ(image.size(), far + 4);
+  EXPECT_EQ(image.chunks_held(), 1u);
+  std::string out;
+  image.read(far - 3, 10, &out);
+  EXPECT_EQ(out, std::string(3, '\0') + "tail");  // clamped at the end
+  image.write(FileImage::kChunkBytes - 2, "span");  // crosses a chunk boundary
+  image.read(FileImage::kChunkBytes - 3, 6, &out);
+  EXPECT_EQ(out, std::string(1, '\0') + "span" + std::string(1, '\0'));
+  EXPECT_EQ(image.chunks_held(), 3u);
+}
+
+TEST(FileImageTest, ShrinkThenGrowReadsZerosAndCopiesAreIndependent) {
+  FileImage image;
+  image.write(0, std::string(3 * FileImage::kChunkBytes, 'x'));
+  FileImage copy = image;
+  image.resize(FileImage::kChunkBytes + 5);
+  image.resize(3 * FileImage::kChunkBytes);
+  std::string out;
+  image.read(FileImage::kChunkBytes, 10, &out);
+  EXPECT_EQ(out, std::string(5, 'x') + std::string(5, '\0'));
+  EXPECT_EQ(image.chunks_held(), 2u);
+  image.flip(0, 1);
+  EXPECT_EQ(copy.to_string(), std::string(3 * FileImage::kChunkBytes, 'x'));  // unshared
+  image.read(0, 1, &out);
+  EXPECT_EQ(out, std::string(1, 'x' ^ 1));
+}
+
 }  // namespace
 }  // namespace replsim::sim
