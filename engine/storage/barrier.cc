@@ -32,6 +32,41 @@ bool add_aad(EVP_CIPHER_CTX* ctx, std::string_view header, std::string_view path
 
 }  // namespace
 
+struct Barrier::CipherCache {
+  struct Contexts {
+    CtxPtr encrypt;
+    CtxPtr decrypt;
+  };
+  std::map<uint32_t, Contexts> by_term;
+
+  // A context for `term` with the cipher, the nonce length and `key` set; a call then only
+  // sets its nonce (EVP keeps the key schedule when re-initialised with the key omitted).
+  EVP_CIPHER_CTX* keyed(uint32_t term, const std::string& key, bool encrypt) {
+    Contexts& c = by_term[term];
+    CtxPtr& ctx = encrypt ? c.encrypt : c.decrypt;
+    if (ctx == nullptr) {
+      ctx.reset(EVP_CIPHER_CTX_new());
+      REPLSIM_ASSERT(ctx != nullptr);
+      const int enc = encrypt ? 1 : 0;
+      int ok = EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr, enc);
+      ok &= EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kBarrierNonceBytes, nullptr);
+      ok &= EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, bytes(key), nullptr, enc);
+      REPLSIM_ASSERT(ok == 1);
+    }
+    return ctx.get();
+  }
+};
+
+Barrier::Barrier(Keyring keyring, Random& random)
+    : keyring_(std::move(keyring)), random_(random), cache_(std::make_unique<CipherCache>()) {}
+
+Barrier::~Barrier() = default;
+
+void Barrier::install(Keyring keyring) {
+  keyring_ = std::move(keyring);
+  cache_->by_term.clear();  // a term may name another key in the new keyring
+}
+
 Keyring Keyring::generate(Random& random) {
   Keyring ring;
   ring.rotate(random);
@@ -111,25 +146,21 @@ std::string Barrier::encrypt(std::string_view path, std::string_view plaintext) 
   random_.fill_bytes(kBarrierNonceBytes, &nonce);
   out.append(nonce);
 
-  CtxPtr ctx(EVP_CIPHER_CTX_new());
-  REPLSIM_ASSERT(ctx != nullptr);
-  int ok = EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr);
-  ok &= EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kBarrierNonceBytes, nullptr);
-  ok &= EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, bytes(*key), bytes(nonce));
+  EVP_CIPHER_CTX* ctx = cache_->keyed(term, *key, /*encrypt=*/true);
+  int ok = EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, bytes(nonce));
   REPLSIM_ASSERT(ok == 1);
-  REPLSIM_ASSERT(add_aad(ctx.get(), std::string_view(out).substr(0, 5), path));
+  REPLSIM_ASSERT(add_aad(ctx, std::string_view(out).substr(0, 5), path));
   const size_t body_at = out.size();
   out.resize(body_at + plaintext.size() + kBarrierTagBytes);
   auto* body = reinterpret_cast<unsigned char*>(out.data() + body_at);
   int len = 0;
-  ok = EVP_EncryptUpdate(ctx.get(), body, &len, bytes(plaintext),
-                         static_cast<int>(plaintext.size()));
+  ok = EVP_EncryptUpdate(ctx, body, &len, bytes(plaintext), static_cast<int>(plaintext.size()));
   REPLSIM_ASSERT(ok == 1);
   REPLSIM_ASSERT(static_cast<size_t>(len) == plaintext.size());
   int final_len = 0;
-  REPLSIM_ASSERT(EVP_EncryptFinal_ex(ctx.get(), body + len, &final_len) == 1);
+  REPLSIM_ASSERT(EVP_EncryptFinal_ex(ctx, body + len, &final_len) == 1);
   REPLSIM_ASSERT(final_len == 0);
-  REPLSIM_ASSERT(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kBarrierTagBytes,
+  REPLSIM_ASSERT(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kBarrierTagBytes,
                                      body + plaintext.size()) == 1);
   return out;
 }
@@ -156,23 +187,19 @@ Result<std::string> Barrier::decrypt(std::string_view path, std::string_view cip
   const std::string_view body = ciphertext.substr(kBarrierHeaderBytes, body_bytes);
   std::string tag(ciphertext.substr(kBarrierHeaderBytes + body_bytes));
 
-  CtxPtr ctx(EVP_CIPHER_CTX_new());
-  REPLSIM_ASSERT(ctx != nullptr);
-  int ok = EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr);
-  ok &= EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kBarrierNonceBytes, nullptr);
-  ok &= EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, bytes(*key), bytes(nonce));
+  EVP_CIPHER_CTX* ctx = cache_->keyed(*term, *key, /*encrypt=*/false);
+  int ok = EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, bytes(nonce));
   REPLSIM_ASSERT(ok == 1);
-  REPLSIM_ASSERT(add_aad(ctx.get(), ciphertext.substr(0, 5), path));
+  REPLSIM_ASSERT(add_aad(ctx, ciphertext.substr(0, 5), path));
   std::string out(body_bytes, '\0');
   int len = 0;
-  ok = EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
-                         bytes(body), static_cast<int>(body.size()));
+  ok = EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, bytes(body),
+                         static_cast<int>(body.size()));
   REPLSIM_ASSERT(ok == 1);
-  REPLSIM_ASSERT(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kBarrierTagBytes,
-                                     tag.data()) == 1);
+  REPLSIM_ASSERT(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kBarrierTagBytes, tag.data()) == 1);
   int final_len = 0;
-  if (EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len,
-                          &final_len) != 1) {
+  if (EVP_DecryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &final_len) !=
+      1) {
     return Status::corruption("barrier: value at '" + std::string(path) +
                               "' failed authentication (wrong path or key, or tampered)");
   }

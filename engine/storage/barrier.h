@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -58,7 +59,10 @@ class Keyring {
 class Barrier {
  public:
   // `random` must outlive the barrier (the Env's random source).
-  Barrier(Keyring keyring, Random& random) : keyring_(std::move(keyring)), random_(random) {}
+  Barrier(Keyring keyring, Random& random);
+  ~Barrier();
+  Barrier(const Barrier&) = delete;
+  Barrier& operator=(const Barrier&) = delete;
 
   // REQUIRES: keyring().active_term() > 0.
   std::string encrypt(std::string_view path, std::string_view plaintext);
@@ -69,12 +73,16 @@ class Barrier {
 
   uint32_t rotate() { return keyring_.rotate(random_); }
   // Replaces the keyring (a secondary installing the primary's at activation).
-  void install(Keyring keyring) { keyring_ = std::move(keyring); }
+  void install(Keyring keyring);
   const Keyring& keyring() const { return keyring_; }
 
  private:
+  // Cipher contexts keyed once per key term (the AES key schedule and GCM setup are paid once;
+  // each call only sets its nonce). A cache only: it never changes what a call returns.
+  struct CipherCache;
   Keyring keyring_;
   Random& random_;
+  std::unique_ptr<CipherCache> cache_;
 };
 
 }  // namespace replsim

@@ -63,6 +63,31 @@ TEST(Barrier, EveryTamperedByteIsDetected) {
   EXPECT_FALSE(barrier.decrypt("p", ct.substr(0, 10)).is_ok());
 }
 
+TEST(Barrier, InstallingAnotherKeyForTheSameTermForgetsTheOldOne) {
+  TestRandom random(7);
+  Barrier barrier(Keyring::generate(random), random);
+  const std::string old_ct = barrier.encrypt("p", "old value");
+  ASSERT_TRUE(barrier.decrypt("p", old_ct).is_ok());
+  barrier.install(Keyring::generate(random));  // term 1 again, another key
+  EXPECT_EQ(barrier.decrypt("p", old_ct).status().code(), StatusCode::kCorruption);
+  const std::string new_ct = barrier.encrypt("p", "new value");
+  Result<std::string> back = barrier.decrypt("p", new_ct);
+  ASSERT_TRUE(back.is_ok()) << back.status().to_string();
+  EXPECT_EQ(*back, "new value");
+}
+
+TEST(Barrier, AFailedDecryptLeavesTheBarrierUsable) {
+  TestRandom random(8);
+  Barrier barrier(Keyring::generate(random), random);
+  for (int i = 0; i < 3; ++i) {
+    const std::string ct = barrier.encrypt("p", "value " + std::to_string(i));
+    EXPECT_FALSE(barrier.decrypt("q", ct).is_ok());
+    Result<std::string> back = barrier.decrypt("p", ct);
+    ASSERT_TRUE(back.is_ok()) << back.status().to_string();
+    EXPECT_EQ(*back, "value " + std::to_string(i));
+  }
+}
+
 TEST(Barrier, RotationKeepsOldTermsReadable) {
   TestRandom random(5);
   Barrier barrier(Keyring::generate(random), random);
