@@ -9,15 +9,20 @@
 namespace replsim::sim {
 
 FileImage::Chunk& FileImage::writable_chunk(uint64_t index) {
-  auto it = chunks_.lower_bound(index);
-  if (it == chunks_.end() || it->first != index) {
-    auto chunk = std::make_shared<Chunk>();
-    chunk->fill('\0');
-    it = chunks_.emplace_hint(it, index, std::move(chunk));
-  } else if (it->second.use_count() > 1) {
-    it->second = std::make_shared<Chunk>(*it->second);  // copy on write
+  if (index >= chunks_.size()) chunks_.resize(index + 1);
+  std::shared_ptr<Chunk>& chunk = chunks_[index];
+  if (chunk == nullptr) {
+    chunk = std::make_shared<Chunk>();  // value-initialised: zeros
+  } else if (chunk.use_count() > 1) {
+    chunk = std::make_shared<Chunk>(*chunk);  // copy on write
   }
-  return *it->second;
+  return *chunk;
+}
+
+size_t FileImage::chunks_held() const {
+  size_t n = 0;
+  for (const auto& chunk : chunks_) n += chunk != nullptr;
+  return n;
 }
 
 void FileImage::resize(uint64_t n) {
@@ -26,14 +31,11 @@ void FileImage::resize(uint64_t n) {
     return;
   }
   const uint64_t keep_chunks = (n + kChunkBytes - 1) / kChunkBytes;
-  chunks_.erase(chunks_.lower_bound(keep_chunks), chunks_.end());
+  if (chunks_.size() > keep_chunks) chunks_.resize(keep_chunks);
   const uint64_t tail = n % kChunkBytes;
-  if (tail != 0) {
-    auto it = chunks_.find(n / kChunkBytes);
-    if (it != chunks_.end()) {
-      Chunk& chunk = writable_chunk(n / kChunkBytes);
-      std::memset(chunk.data() + tail, 0, kChunkBytes - tail);
-    }
+  if (tail != 0 && n / kChunkBytes < chunks_.size() && chunks_[n / kChunkBytes] != nullptr) {
+    Chunk& chunk = writable_chunk(n / kChunkBytes);
+    std::memset(chunk.data() + tail, 0, kChunkBytes - tail);
   }
   size_ = n;
 }
@@ -60,15 +62,13 @@ void FileImage::read(uint64_t offset, uint64_t n, std::string* out) const {
   out->resize(static_cast<size_t>(len));
   char* dst = out->data();
   uint64_t at = offset;
-  auto it = chunks_.lower_bound(offset / kChunkBytes);
   while (at < offset + len) {
     const uint64_t index = at / kChunkBytes;
     const uint64_t in_chunk = at % kChunkBytes;
     const size_t m =
         static_cast<size_t>(std::min<uint64_t>(kChunkBytes - in_chunk, offset + len - at));
-    while (it != chunks_.end() && it->first < index) ++it;
-    if (it != chunks_.end() && it->first == index) {
-      std::memcpy(dst, it->second->data() + in_chunk, m);
+    if (index < chunks_.size() && chunks_[index] != nullptr) {
+      std::memcpy(dst, chunks_[index]->data() + in_chunk, m);
     } else {
       std::memset(dst, 0, m);
     }

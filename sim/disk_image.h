@@ -12,10 +12,10 @@
 
 #include <array>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace replsim::sim {
 
@@ -35,7 +35,7 @@ class FileImage {
   // The whole image as one string (inspection only: costs size() bytes).
   std::string to_string() const;
   // Number of chunks held (for tests of sparseness).
-  size_t chunks_held() const { return chunks_.size(); }
+  size_t chunks_held() const;
 
  private:
   using Chunk = std::array<char, kChunkBytes>;
@@ -43,7 +43,9 @@ class FileImage {
   Chunk& writable_chunk(uint64_t index);
 
   uint64_t size_ = 0;
-  std::map<uint64_t, std::shared_ptr<Chunk>> chunks_;
+  // Indexed by chunk number; nullptr is a hole. The table costs 16 bytes per 4 KiB of file
+  // size (1 MiB for a 256 MiB page file) and makes every access O(1).
+  std::vector<std::shared_ptr<Chunk>> chunks_;
 };
 
 }  // namespace replsim::sim
