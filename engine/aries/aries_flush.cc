@@ -108,8 +108,7 @@ void AriesIndex::Impl::flush_pages(uint32_t pages_max, IoCallback done) {
     if (alive.expired()) return;
     for (uint32_t b : *pages) {
       if (!s.is_ok() && inflight_lsn_[b] != 0) {
-        rec_lsn_[b] = rec_lsn_[b] == 0 ? inflight_lsn_[b] : std::min(rec_lsn_[b],
-                                                                     inflight_lsn_[b]);
+        rec_lsn_[b] = rec_lsn_[b] == 0 ? inflight_lsn_[b] : std::min(rec_lsn_[b], inflight_lsn_[b]);
       }
       inflight_lsn_[b] = 0;
     }
@@ -125,8 +124,8 @@ void AriesIndex::Impl::flush_pages(uint32_t pages_max, IoCallback done) {
       pages_->sync(finish);
     };
     IoCallback all = join(pages->size(), synced);
-    for (size_t i = 0; i < pages->size(); ++i) {
-      write_frame(*pages_, frame_offset((*pages)[i]), (*frames)[i], (*lsns)[i], all);
+    for (size_t i = 0; i < pages->size(); ++i) {  // the last use of each frame
+      write_frame(*pages_, frame_offset((*pages)[i]), std::move((*frames)[i]), (*lsns)[i], all);
     }
   };
   log_->force(max_lsn + 1, [this, alive, frames, lsns, write_in_place, finish](Status s) {
@@ -139,8 +138,12 @@ void AriesIndex::Impl::flush_pages(uint32_t pages_max, IoCallback done) {
       if (!s2.is_ok()) return write_in_place(s2);
       dw_->sync(write_in_place);
     });
+    // Frames are written unpadded; the last slot is padded so the area always spans whole
+    // slots (restart reads the slots that fit in the file).
     for (size_t i = 0; i < frames->size(); ++i) {
-      write_frame(*dw_, i * opt_.page_frame_bytes, (*frames)[i], (*lsns)[i], all);
+      std::string frame = (*frames)[i];
+      if (i + 1 == frames->size()) frame.resize(opt_.page_frame_bytes, '\0');
+      write_frame(*dw_, i * opt_.page_frame_bytes, std::move(frame), (*lsns)[i], all);
     }
   });
 }
@@ -193,8 +196,8 @@ void AriesIndex::Impl::start_timer() {
   timer_ = env_.schedule(opt_.flush_interval_us, [this] {
     timer_ = kNoTimer;
     const uint64_t dirty = dirty_pages();
-    const auto n = static_cast<uint32_t>(std::ceil(static_cast<double>(dirty) *
-                                                   opt_.flush_fraction));
+    const auto n =
+        static_cast<uint32_t>(std::ceil(static_cast<double>(dirty) * opt_.flush_fraction));
     flush_pages(std::max<uint32_t>(1, n), [](Status) {});
     log_->force_all([this, alive = std::weak_ptr<int>(alive_)](Status) {
       if (!alive.expired()) on_log_durable();

@@ -1,11 +1,11 @@
-#include "engine/aries/aries_index.h"
-
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <set>
 
+#include "engine/aries/aries_index.h"
 #include "engine/aries/aries_test_util.h"
+#include "engine/aries/page_frame.h"
 
 namespace replsim::aries {
 namespace {
@@ -52,6 +52,31 @@ struct Fixture {
   }
   void run_ms(int ms) { loop.run_until(loop.now() + ms * kUsPerMs); }
 };
+
+// Frames are written unpadded: a shorter frame written over a longer one leaves the longer
+// one's tail in the slot, which decoding must ignore.
+TEST(PageFrame, ShorterFrameOverALongerOneDecodesAsTheShorterOne) {
+  merkle::MerkleShape shape;
+  merkle::MerkleIndex tree(shape);
+  uint32_t bucket = tree.put("k0", "v");
+  for (int i = 1; tree.bucket(bucket).size() < 3; ++i) {
+    const std::string k = "k" + std::to_string(i);
+    if (shape.bucket_of(merkle::key_position(k)) == bucket) tree.put(k, "v");
+  }
+  std::vector<merkle::LeafEntry> three = tree.bucket(bucket);
+  std::vector<merkle::LeafEntry> one(three.begin(), three.begin() + 1);
+  std::string slot = encode_frame(bucket, 7, three, merkle::bucket_hash_of(three), 4096);
+  const std::string shorter = encode_frame(bucket, 9, one, merkle::bucket_hash_of(one), 4096);
+  ASSERT_LT(shorter.size(), slot.size());
+  EXPECT_EQ(shorter.size(), frame_bytes_needed(one));
+  slot.replace(0, shorter.size(), shorter);
+  slot.resize(4096, '\0');
+  FrameHeader h;
+  std::vector<merkle::LeafEntry> got;
+  ASSERT_EQ(decode_frame(slot, shape, &h, &got), FrameState::kValid);
+  EXPECT_EQ(h.page_lsn, 9u);
+  EXPECT_EQ(got, one);
+}
 
 TEST(AriesIndex, ProcessCrashKeepsEverythingAndRecoversEqualToStorage) {
   Fixture f;
@@ -220,8 +245,8 @@ TEST(AriesIndexDeathTest, WalRuleAssertionCatchesAPageWrittenBeforeItsLogRecord)
         f.options.background = false;
         f.open();
         f.commit({put("a", "1")});  // logged in memory only: not durable
-        f.index->write_page_unforced_for_test(f.index->tree().shape().bucket_of(
-            merkle::key_position("a")));
+        f.index->write_page_unforced_for_test(
+            f.index->tree().shape().bucket_of(merkle::key_position("a")));
       },
       "WAL rule violated");
 }

@@ -12,8 +12,8 @@ size_t frame_bytes_needed(const std::vector<merkle::LeafEntry>& entries) {
 }
 
 std::string encode_frame(uint32_t page, uint64_t page_lsn,
-                         const std::vector<merkle::LeafEntry>& entries,
-                         const merkle::Hash160& hash, uint32_t frame_bytes) {
+                         const std::vector<merkle::LeafEntry>& entries, const merkle::Hash160& hash,
+                         uint32_t frame_bytes) {
   std::string payload;
   for (const merkle::LeafEntry& e : entries) {
     put_u64(&payload, e.position);
@@ -22,7 +22,7 @@ std::string encode_frame(uint32_t page, uint64_t page_lsn,
     payload.append(e.path);
   }
   std::string out;
-  out.reserve(frame_bytes);
+  out.reserve(kFrameHeaderBytes + payload.size());
   put_u32(&out, kFrameMagic);
   put_u32(&out, 0);
   put_u32(&out, page);
@@ -38,7 +38,6 @@ std::string encode_frame(uint32_t page, uint64_t page_lsn,
   REPLSIM_ASSERT_MSG(out.size() <= frame_bytes,
                      "merkle bucket overflows its page frame: raise page_frame_bytes or "
                      "sub_bits");
-  out.resize(frame_bytes, '\0');
   return out;
 }
 

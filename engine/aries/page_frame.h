@@ -33,10 +33,12 @@ enum class FrameState { kEmpty, kValid, kCorrupt };
 
 // Bytes a bucket's frame needs (header included).
 size_t frame_bytes_needed(const std::vector<merkle::LeafEntry>& entries);
-// REQUIRES: frame_bytes_needed(entries) <= frame_bytes. Returns exactly frame_bytes bytes.
+// REQUIRES: frame_bytes_needed(entries) <= frame_bytes. Returns the frame's used bytes only
+// (header + payload, frame_bytes_needed(entries) of them): what follows them in a frame slot is
+// never read (the header's payload length bounds every check), so a flush writes no padding.
 std::string encode_frame(uint32_t page, uint64_t page_lsn,
-                         const std::vector<merkle::LeafEntry>& entries,
-                         const merkle::Hash160& hash, uint32_t frame_bytes);
+                         const std::vector<merkle::LeafEntry>& entries, const merkle::Hash160& hash,
+                         uint32_t frame_bytes);
 FrameState decode_header(std::string_view bytes, FrameHeader* out);
 // Decodes and checks the whole frame (header CRC, payload CRC, entry order, bucket, hash).
 FrameState decode_frame(std::string_view bytes, const merkle::MerkleShape& shape,
