@@ -21,7 +21,7 @@ namespace replsim::sim {
 
 class FileImage {
  public:
-  static constexpr uint64_t kChunkBytes = 4096;
+  static constexpr uint64_t kChunkBytes = 1024;
 
   uint64_t size() const { return size_; }
   // Grows with zero bytes, or drops the bytes past `n`.
@@ -43,8 +43,9 @@ class FileImage {
   Chunk& writable_chunk(uint64_t index);
 
   uint64_t size_ = 0;
-  // Indexed by chunk number; nullptr is a hole. The table costs 16 bytes per 4 KiB of file
-  // size (1 MiB for a 256 MiB page file) and makes every access O(1).
+  // Indexed by chunk number; nullptr is a hole. The table costs 16 bytes per KiB of file
+  // size (4 MiB for a 256 MiB page file) and makes every access O(1). 1 KiB chunks: an
+  // unpadded merkle page frame (~100 bytes at a 4 KiB-aligned offset) costs one small chunk.
   std::vector<std::shared_ptr<Chunk>> chunks_;
 };
 
