@@ -82,9 +82,8 @@ void AriesIndex::Impl::write_master(MasterRecord record, IoCallback done) {
 void AriesIndex::Impl::flush_pages(uint32_t pages_max, IoCallback done) {
   if (flushing_) return defer(std::move(done), Status::ok());
   std::vector<std::pair<uint64_t, uint32_t>> dirty;
-  for (uint32_t b = 0; b < rec_lsn_.size(); ++b) {
-    if (rec_lsn_[b] != 0) dirty.emplace_back(rec_lsn_[b], b);
-  }
+  dirty.reserve(rec_pages_.size());
+  for (uint32_t b : rec_pages_) dirty.emplace_back(rec_lsn_[b], b);
   const size_t n = std::min<size_t>({dirty.size(), pages_max, opt_.flush_batch_pages_max});
   if (n == 0) return defer(std::move(done), Status::ok());
   std::partial_sort(dirty.begin(), dirty.begin() + n, dirty.end());
@@ -100,17 +99,18 @@ void AriesIndex::Impl::flush_pages(uint32_t pages_max, IoCallback done) {
                                    opt_.page_frame_bytes));
     lsns->push_back(page_lsn_[b]);
     max_lsn = std::max(max_lsn, page_lsn_[b]);
-    inflight_lsn_[b] = rec_lsn_[b];
-    rec_lsn_[b] = 0;
+    set_inflight_lsn(b, rec_lsn_[b]);
+    set_rec_lsn(b, 0);
   }
   std::weak_ptr<int> alive = alive_;
   auto finish = [this, alive, pages, done](Status s) {
     if (alive.expired()) return;
     for (uint32_t b : *pages) {
       if (!s.is_ok() && inflight_lsn_[b] != 0) {
-        rec_lsn_[b] = rec_lsn_[b] == 0 ? inflight_lsn_[b] : std::min(rec_lsn_[b], inflight_lsn_[b]);
+        set_rec_lsn(b,
+                    rec_lsn_[b] == 0 ? inflight_lsn_[b] : std::min(rec_lsn_[b], inflight_lsn_[b]));
       }
-      inflight_lsn_[b] = 0;
+      set_inflight_lsn(b, 0);
     }
     flushing_ = false;
     done(s);
@@ -159,7 +159,9 @@ void AriesIndex::Impl::checkpoint(IoCallback done) {
   end.begin_lsn = begin_lsn;
   end.wal_index = applied_.value;
   uint64_t redo_lsn = begin_lsn;
-  for (uint32_t b = 0; b < rec_lsn_.size(); ++b) {
+  std::set<uint32_t> pages = rec_pages_;  // ascending, as the dirty page table is logged
+  pages.insert(inflight_pages_.begin(), inflight_pages_.end());
+  for (uint32_t b : pages) {
     uint64_t r = rec_lsn_[b];
     if (inflight_lsn_[b] != 0) r = r == 0 ? inflight_lsn_[b] : std::min(r, inflight_lsn_[b]);
     if (r == 0) continue;

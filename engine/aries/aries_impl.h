@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,10 @@ class AriesIndex::Impl {
   std::vector<uint64_t> page_lsn_;
   std::vector<uint64_t> rec_lsn_;       // 0: clean since the last flush snapshot
   std::vector<uint64_t> inflight_lsn_;  // recLSN of a snapshot being flushed, 0: none
+  // The pages whose rec_lsn_ / inflight_lsn_ is not 0 (changed only through set_rec_lsn /
+  // set_inflight_lsn), so the timers walk the dirty pages, not every bucket.
+  std::set<uint32_t> rec_pages_;
+  std::set<uint32_t> inflight_pages_;
   WalIndex applied_{};
   WalIndex durable_applied_{};
   std::deque<std::pair<uint64_t, WalIndex>> commits_;  // (commit LSN, index) not yet durable
@@ -74,6 +79,9 @@ class AriesIndex::Impl {
   }
   std::vector<merkle::LeafEntry> load_bucket(uint32_t bucket);
   void mark_dirty(uint32_t page, uint64_t lsn);
+  void set_rec_lsn(uint32_t page, uint64_t lsn);
+  void set_inflight_lsn(uint32_t page, uint64_t lsn);
+  void clear_dirty_tables();
   // Every page-image write goes through here: it asserts the WAL rule.
   void write_frame(File& file, uint64_t offset, std::string frame, uint64_t page_lsn,
                    IoCallback done);

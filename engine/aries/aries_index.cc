@@ -56,7 +56,32 @@ std::vector<merkle::LeafEntry> AriesIndex::Impl::load_bucket(uint32_t bucket) {
 
 void AriesIndex::Impl::mark_dirty(uint32_t page, uint64_t lsn) {
   page_lsn_[page] = lsn;
-  if (rec_lsn_[page] == 0) rec_lsn_[page] = lsn;
+  if (rec_lsn_[page] == 0) set_rec_lsn(page, lsn);
+}
+
+void AriesIndex::Impl::set_rec_lsn(uint32_t page, uint64_t lsn) {
+  if (lsn != 0) {
+    rec_pages_.insert(page);
+  } else {
+    rec_pages_.erase(page);
+  }
+  rec_lsn_[page] = lsn;
+}
+
+void AriesIndex::Impl::set_inflight_lsn(uint32_t page, uint64_t lsn) {
+  if (lsn != 0) {
+    inflight_pages_.insert(page);
+  } else {
+    inflight_pages_.erase(page);
+  }
+  inflight_lsn_[page] = lsn;
+}
+
+void AriesIndex::Impl::clear_dirty_tables() {
+  std::fill(rec_lsn_.begin(), rec_lsn_.end(), 0);
+  std::fill(inflight_lsn_.begin(), inflight_lsn_.end(), 0);
+  rec_pages_.clear();
+  inflight_pages_.clear();
 }
 
 void AriesIndex::Impl::apply(WalIndex index, const std::vector<proto::KeyChange>& changes) {
@@ -104,8 +129,8 @@ WalIndex AriesIndex::Impl::durable_index() const {
 }
 
 uint64_t AriesIndex::Impl::dirty_pages() const {
-  uint64_t n = 0;
-  for (size_t i = 0; i < rec_lsn_.size(); ++i) n += rec_lsn_[i] != 0 || inflight_lsn_[i] != 0;
+  uint64_t n = rec_pages_.size();
+  for (uint32_t page : inflight_pages_) n += rec_lsn_[page] == 0;
   return n;
 }
 

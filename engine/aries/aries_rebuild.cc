@@ -82,8 +82,7 @@ Status AriesIndex::Impl::rebuild(IndexSource& source, std::string reason) {
   remove_generation_files(new_gen);
   tree_.clear();
   std::fill(page_lsn_.begin(), page_lsn_.end(), 0);
-  std::fill(rec_lsn_.begin(), rec_lsn_.end(), 0);
-  std::fill(inflight_lsn_.begin(), inflight_lsn_.end(), 0);
+  clear_dirty_tables();
   commits_.clear();
   WalIndex as_of{};
   REPLSIM_RETURN_IF_ERROR(source.scan(&as_of, [&](std::string_view p, std::string_view c) {

@@ -130,7 +130,7 @@ Status AriesIndex::Impl::open_generation(const MasterRecord& m, IndexSource& sou
     if (!redo_end.is_ok()) return Status::corruption(redo_end.status().message());
     if (*redo_end != a.end_lsn) return Status::corruption("log changed between passes");
   }
-  for (const auto& [page, rec] : a.dpt) rec_lsn_[page] = rec;
+  for (const auto& [page, rec] : a.dpt) set_rec_lsn(page, rec);
 
   // Undo the losers, newest record first, writing a CLR for each undone update.
   stats_.losers = a.losers.size();
