@@ -11,6 +11,7 @@
 #include "engine/aries/aries_index.h"
 #include "engine/merkle/reconcile.h"
 #include "sim/disk.h"
+#include "sim/disk_env.h"
 #include "sim/event_loop.h"
 #include "sim/prng.h"
 
@@ -175,31 +176,6 @@ void BM_ReconcileEmptyReplica(benchmark::State& state) {
 BENCHMARK(BM_ReconcileEmptyReplica)->Unit(benchmark::kMillisecond);
 
 // ---------------------------------------------------------------- recovery vs rebuild
-class BenchEnv final : public Env {
- public:
-  BenchEnv(sim::EventLoop& loop, sim::SimDisk& disk)
-      : loop_(loop), alive_(std::make_shared<int>(0)), fs_(disk.attach(alive_)), random_(3) {}
-  NodeId self() const override { return NodeId(1); }
-  TimeUs now_us() const override { return loop_.now(); }
-  TimerId schedule(TimeUs delay_us, std::function<void()> fn) override {
-    std::weak_ptr<int> alive = alive_;
-    return loop_.after(delay_us, [alive, fn = std::move(fn)] {
-      if (!alive.expired()) fn();
-    });
-  }
-  void cancel(TimerId id) override { loop_.cancel(id); }
-  void send(NodeId, std::string) override {}
-  void set_receiver(std::function<void(NodeId, std::string)>) override {}
-  FileSystem& fs() override { return *fs_; }
-  Random& random() override { return random_; }
-  bool buggify(std::string_view) override { return false; }
-
- private:
-  sim::EventLoop& loop_;
-  std::shared_ptr<int> alive_;
-  std::unique_ptr<FileSystem> fs_;
-  sim::Prng random_;
-};
 
 // Storage with 1 M keys (versions per key) and the WAL entries after the initial load.
 class BenchStorage final : public aries::IndexSource {
@@ -237,7 +213,7 @@ struct RecoveryFixture {
   RecoveryFixture() {
     // Initial load (a rebuild writes every page), then 60 s of virtual time at 1000 writes/s
     // under the default flush and checkpoint policy, then a crash.
-    auto env = std::make_unique<BenchEnv>(loop, disk);
+    auto env = std::make_unique<sim::DiskEnv>(loop, disk, 3);
     auto index = std::move(aries::AriesIndex::open(*env, options, storage).value());
     loop.run_until(loop.now() + 100 * kUsPerMs);
     sim::Prng rnd(9);
@@ -270,7 +246,7 @@ void BM_MerkleRecovery(benchmark::State& state) {
     // Each open recovers the same crashed state: the index is dropped before any of its
     // writes completes, and the disk is frozen so restart's writes do not land.
     f.disk.freeze_after_ops(f.disk.ops_issued());
-    auto env = std::make_unique<BenchEnv>(f.loop, f.disk);
+    auto env = std::make_unique<sim::DiskEnv>(f.loop, f.disk, 3);
     const auto t0 = std::chrono::steady_clock::now();
     auto index = aries::AriesIndex::open(*env, f.options, f.storage);
     benchmark::DoNotOptimize(index.value()->root());
@@ -298,7 +274,7 @@ void BM_MerkleRebuild(benchmark::State& state) {
   double total_ms = 0;
   for (auto _ : state) {
     f.disk.freeze_after_ops(f.disk.ops_issued());  // rebuild's writes are issued, not landed
-    auto env = std::make_unique<BenchEnv>(f.loop, f.disk);
+    auto env = std::make_unique<sim::DiskEnv>(f.loop, f.disk, 3);
     const auto t0 = std::chrono::steady_clock::now();
     auto index = aries::AriesIndex::open(*env, options, f.storage);
     benchmark::DoNotOptimize(index.value()->root());

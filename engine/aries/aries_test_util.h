@@ -11,36 +11,13 @@
 
 #include "engine/aries/aries_index.h"
 #include "sim/disk.h"
+#include "sim/disk_env.h"
 #include "sim/event_loop.h"
 #include "sim/prng.h"
 
 namespace replsim::aries::testing {
 
-class TestEnv final : public Env {
- public:
-  TestEnv(sim::EventLoop& loop, sim::SimDisk& disk, uint64_t seed)
-      : loop_(loop), alive_(std::make_shared<int>(0)), fs_(disk.attach(alive_)), random_(seed) {}
-  NodeId self() const override { return NodeId(1); }
-  TimeUs now_us() const override { return loop_.now(); }
-  TimerId schedule(TimeUs delay_us, std::function<void()> fn) override {
-    std::weak_ptr<int> alive = alive_;
-    return loop_.after(delay_us, [alive, fn = std::move(fn)] {
-      if (!alive.expired()) fn();
-    });
-  }
-  void cancel(TimerId id) override { loop_.cancel(id); }
-  void send(NodeId, std::string) override {}
-  void set_receiver(std::function<void(NodeId, std::string)>) override {}
-  FileSystem& fs() override { return *fs_; }
-  Random& random() override { return random_; }
-  bool buggify(std::string_view) override { return false; }
-
- private:
-  sim::EventLoop& loop_;
-  std::shared_ptr<int> alive_;
-  std::unique_ptr<FileSystem> fs_;
-  sim::Prng random_;
-};
+using TestEnv = sim::DiskEnv;
 
 // Storage as the index sees it: the replicated key/value state after WAL entry `last`, and
 // the WAL entries retained (those after `gc_before` are kept).
