@@ -327,6 +327,9 @@ void NodeImpl::send_forward(uint64_t id) {
   PendingForward& p = it->second;
   NodeId to = p.target(p.attempt++);
   if (to.value != 0 && to != env_.self()) {
+    // A cross-cluster forward carries the secondary's current credential: update-primary
+    // may have replaced it since the first send.
+    if (!p.fwd.secondary_id().empty() && secondary_) sign_cross_cluster(&p.fwd);
     proto::NodeEnvelope out;
     *out.mutable_forward_request() = p.fwd;
     send_envelope(env_, to, out);
@@ -347,7 +350,15 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
   }
   if (!check_active()) return relay_forward(from, std::move(fwd));
   Origin origin{fwd.origin_cluster() != config_.cluster_id.value, fwd.hops()};
-  if (origin.trusted &&
+  // A resend of a write this primary already accepted (committed or in flight) is answered
+  // with that write's outcome even when its credential proof is no longer current (the
+  // secondary was re-activated by update-primary between the two sends): refusing it would
+  // tell the client "denied" for a write that happened. Nothing new is written for it.
+  const uint64_t request_id = fwd.request().request_id();
+  const bool accepted_before =
+      primary_ && (fwd.request().has_write() || fwd.request().has_del()) &&
+      (dedupe_.count(request_id) != 0 || inflight_writes_.count(request_id) != 0);
+  if (origin.trusted && !accepted_before &&
       !(primary_ && primary_->authenticated(fwd.secondary_id(), fwd.credential_proof()))) {
     proto::NodeEnvelope out;
     out.mutable_forward_response()->set_forward_id(forward_id);
