@@ -265,4 +265,21 @@ void SimDisk::visit_stored_bytes(
   }
 }
 
+void SimDisk::visit_stored_runs(const std::function<void(const std::string& path, const char* kind,
+                                                          std::string_view bytes)>& fn) const {
+  std::set<uint64_t> seen;
+  auto visit = [&](const std::string& name, const Inode& inode) {
+    if (!seen.insert(inode.id).second) return;
+    inode.cached.visit_held([&](uint64_t, std::string_view b) { fn(name, "cache", b); });
+    inode.durable.visit_held([&](uint64_t, std::string_view b) { fn(name, "durable", b); });
+    for (const PendingWrite& w : inode.unsynced) fn(name, "unsynced", w.bytes);
+  };
+  for (const Namespace* ns : {&impl_->cache_ns_, &impl_->durable_ns_}) {
+    for (const auto& [name, inode] : *ns) visit(name, *inode);
+  }
+  for (const NsOp& op : impl_->unsynced_ns_) {
+    if (op.inode) visit(op.path, *op.inode);
+  }
+}
+
 }  // namespace replsim::sim

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/env.h"
@@ -109,6 +110,12 @@ class SimDisk {
   // cached content, durable content and each unsynced write (for "no plaintext" scans).
   void visit_stored_bytes(
       const std::function<void(const std::string& path, const std::string& bytes)>& fn) const;
+  // visit_stored_bytes without the holes: each image as its runs of stored bytes, `kind`
+  // "cache", "durable" or "unsynced". Holes read as zeros, so a search for a pattern with no
+  // zero byte finds the same matches as over visit_stored_bytes, at the cost of the bytes
+  // stored rather than the file sizes.
+  void visit_stored_runs(const std::function<void(const std::string& path, const char* kind,
+                                                  std::string_view bytes)>& fn) const;
   uint64_t used_bytes() const;
 
  private:

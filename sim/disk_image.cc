@@ -88,4 +88,21 @@ std::string FileImage::to_string() const {
   return out;
 }
 
+void FileImage::visit_held(
+    const std::function<void(uint64_t offset, std::string_view bytes)>& fn) const {
+  std::string run;
+  uint64_t run_offset = 0;
+  for (size_t i = 0; i <= chunks_.size(); ++i) {
+    const bool held = i < chunks_.size() && chunks_[i] != nullptr;
+    if (!held) {
+      if (!run.empty()) fn(run_offset, run);
+      run.clear();
+      continue;
+    }
+    const uint64_t at = i * kChunkBytes;
+    if (run.empty()) run_offset = at;
+    run.append(chunks_[i]->data(), static_cast<size_t>(std::min(kChunkBytes, size_ - at)));
+  }
+}
+
 }  // namespace replsim::sim

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ class FileImage {
   void flip(uint64_t offset, char mask);
   // The whole image as one string (inspection only: costs size() bytes).
   std::string to_string() const;
+  // Calls fn(offset, bytes) for each maximal run of held chunks, clamped to size(), in offset
+  // order. The skipped holes read as zeros. Inspection only: costs the bytes held.
+  void visit_held(const std::function<void(uint64_t offset, std::string_view bytes)>& fn) const;
   // Number of chunks held (for tests of sparseness).
   size_t chunks_held() const;
 

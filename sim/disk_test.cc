@@ -443,6 +443,26 @@ TEST_F(SimDiskTest, VisitStoredBytesSeesCachedDurableAndUnsyncedBytes) {
   EXPECT_NE(all.find("removed-secret"), std::string::npos);
 }
 
+TEST_F(SimDiskTest, VisitStoredRunsSeesWhatVisitStoredBytesSeesWithoutTheHoles) {
+  std::unique_ptr<File> f = open("a");
+  ASSERT_TRUE(write(*f, 0, "durable-secret").is_ok());
+  ASSERT_TRUE(sync(*f).is_ok());
+  ASSERT_TRUE(write(*f, 64ull << 20, "far-away-secret").is_ok());
+  std::unique_ptr<File> g = open("gone");
+  ASSERT_TRUE(write(*g, 0, "removed-secret").is_ok());
+  ASSERT_TRUE(fs_->remove("gone").is_ok());
+  std::string all;
+  size_t bytes = 0;
+  disk_->visit_stored_runs([&](const std::string& path, const char* kind, std::string_view b) {
+    all += path + ":" + kind + ":" + std::string(b) + "|";
+    bytes += b.size();
+  });
+  EXPECT_NE(all.find("a:durable:durable-secret"), std::string::npos);
+  EXPECT_NE(all.find("far-away-secret"), std::string::npos);
+  EXPECT_NE(all.find("gone:cache:removed-secret"), std::string::npos);
+  EXPECT_LT(bytes, 1u << 20);  // the 64 MiB hole is skipped
+}
+
 TEST_F(SimDiskTest, UnsyncedWritesAreBoundedByWritingBackTheOldest) {
   std::unique_ptr<File> f = open("a");
   const size_t extra = 10;
