@@ -136,6 +136,14 @@ void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyCh
     if (alive.expired()) return;
     r.set_forwarded(true);
     r.set_served_by_node(env_.self().value);
+    if (r.error() == proto::PERMISSION_DENIED) {
+      // The primary refused this cluster's forward (credential not current during
+      // update-primary, or it is no longer a primary), not the client's token. That refusal
+      // is not final for the write: a standby's resend may start another forward that the
+      // primary accepts later, so the client is told the outcome is unknown.
+      r.set_error(proto::UNAVAILABLE);
+      r.set_error_message("the primary refused this secondary's forward: " + r.error_message());
+    }
     if (r.error() != proto::OK || !secondary_) return reply(std::move(r));
     counters_.raw_waits++;
     proto::IndexState state = r.index_state();
