@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/harness/history.h"
@@ -55,14 +56,36 @@ class WriteModel {
   // taken at `time_us`; "" when it may. See checkers.h for the model.
   std::string disallowed(const std::string& key, const std::optional<std::string>& value,
                          uint64_t epoch, uint64_t index, TimeUs time_us) const;
-  // disallowed() over every workload key ("kv/...") of `data` and of the writes; "" if none.
+  // disallowed() over every workload key ("kv/...") of `data` and of the writes, in key
+  // order; "" if none.
   std::string state_disallowed(const std::map<std::string, std::string>& data, uint64_t epoch,
                                uint64_t index, TimeUs time_us) const;
 
  private:
+  // The epochs a state at (epoch, index) walks back through, with the index it holds of each
+  // (what contains() walks), keeping only steps to a lower epoch than every earlier one: a
+  // position (e, i) is in the state iff some step has epoch e and i <= its limit.
+  struct Lineage {
+    std::vector<std::pair<uint64_t, uint64_t>> steps;  // (epoch, limit), epochs decreasing
+    bool holds(uint64_t epoch, uint64_t index) const;
+  };
+  // Per key: its writes in invocation order, its known writes by position (ties in invocation
+  // order), and the earliest invocation of a delete whose outcome is unknown.
+  struct KeyWrites {
+    std::vector<size_t> all;
+    std::vector<size_t> known;
+    TimeUs unknown_delete_us = INT64_MAX;
+  };
+  Lineage lineage(uint64_t epoch, uint64_t index) const;
+  // The latest known write of a key within `l` (the first invoked among equal positions).
+  const WriteRecord* latest_within(const KeyWrites& k, const Lineage& l) const;
+  std::string key_disallowed(const std::string& key, const KeyWrites* k,
+                             const std::optional<std::string>& v, const Lineage& l,
+                             uint64_t epoch, uint64_t index, TimeUs time_us) const;
+
   std::vector<WriteRecord> writes_;
-  std::map<std::string, size_t> by_value_;
-  std::map<std::string, std::vector<size_t>> by_key_;
+  std::unordered_map<std::string, size_t> by_value_;
+  std::map<std::string, KeyWrites> by_key_;
   std::vector<EpochStart> epochs_;
 };
 
