@@ -25,6 +25,19 @@ void RunContext::on_state(NodeId n, const std::string& state) {
   note_state(cluster_of[n], state, world.now());
 }
 
+// Merkle-sync fetched the primary's current values of the keys that differed, whatever
+// index the primary was at, while the rest of the state stays at `guard`: the state is a
+// prefix state again only once streaming has applied every entry the primary had committed
+// when the sync finished. Until then its snapshots are marked "catching-up" (not settled).
+void RunContext::on_reconciled(NodeId n, Epoch epoch, WalIndex guard) {
+  uint64_t head = guard.value;
+  for (auto it = obs.positions.rbegin(); it != obs.positions.rend(); ++it) {
+    if (it->committed && it->epoch == epoch.value) head = std::max(head, it->index);
+    if (it->committed && it->epoch < epoch.value) break;
+  }
+  catching_up[cluster_of[n]] = {epoch.value, head};
+}
+
 void RunContext::note_state(uint32_t c, const std::string& state, TimeUs t) {
   auto it = state_now.find(c);
   if (it != state_now.end() && it->second == state) return;
@@ -72,6 +85,13 @@ void RunContext::take_samples() {
     snap.state = s.state();
     snap.epoch = n->epoch().value;
     snap.index = snap.primary ? n->last_wal().value : n->last_remote_wal().value;
+    if (auto cu = catching_up.find(c); cu != catching_up.end()) {
+      if (!snap.primary && snap.epoch == cu->second.first && snap.index < cu->second.second) {
+        snap.state = "catching-up";
+      } else {
+        catching_up.erase(cu);
+      }
+    }
     if (auto data = n->replicated_snapshot()) snap.data = std::move(*data);
     snap.merkle_root = n->merkle_root_hex();
     if (auto local = n->local_snapshot()) {

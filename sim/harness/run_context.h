@@ -56,6 +56,9 @@ struct RunContext : cluster::NodeObserver {
   uint64_t max_epoch = 0;
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> applied;  // cluster → (epoch, index)
   std::map<uint32_t, bool> planned_promotion;                 // cluster → planned
+  // cluster → (epoch, primary's committed head when its merkle-sync finished): until the
+  // cluster has applied that index its state is a mix of synced and older values.
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> catching_up;
   std::map<uint32_t, std::pair<std::string, TimeUs>> last_fault;  // cluster → (cause, time)
   std::map<uint32_t, std::string> mode;                       // cluster → last sampled mode
   std::map<uint32_t, std::string> state_now;                  // cluster → replication state
@@ -84,6 +87,7 @@ struct RunContext : cluster::NodeObserver {
   void on_wal_committed(NodeId node, Epoch epoch, WalIndex index) override;
   void on_wal_applied(NodeId node, Epoch epoch, WalIndex index) override;
   void on_state(NodeId node, const std::string& state) override;
+  void on_reconciled(NodeId node, Epoch epoch, WalIndex guard) override;
   void on_active(NodeId node, LockGeneration generation) override;
 
   // Wire observer: replication messages, bounds, plaintext scan.
