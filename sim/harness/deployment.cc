@@ -29,12 +29,18 @@ cluster::Node* RunContext::node(NodeId id) {
   return p == nullptr ? nullptr : &p->node;
 }
 
+// A former active node that resumes from a pause still has its in-memory "active" flag set
+// until its next request re-reads the lock record and it steps down (the engine never serves
+// from it: every request path calls check_active()). Two nodes may therefore claim to be
+// active for an instant; the lock holder is the one with the newest lock generation.
 cluster::Node* RunContext::active_node(uint32_t c) {
+  cluster::Node* best = nullptr;
   for (NodeId id : cluster_nodes[c]) {
     cluster::Node* n = node(id);
-    if (n != nullptr && !world.paused(id) && n->is_active()) return n;
+    if (n == nullptr || world.paused(id) || !n->is_active()) continue;
+    if (best == nullptr || n->lock_generation().value > best->lock_generation().value) best = n;
   }
-  return nullptr;
+  return best;
 }
 
 NodeId RunContext::route_node(uint32_t c) {
