@@ -196,6 +196,27 @@ TEST(Convergence, CatchesASecondaryThatNeverCatchesUp) {
   EXPECT_TRUE(check_convergence(s.h, s.o, unbounded).skipped);
 }
 
+TEST(Sampling, StatusOnlySamplesAreNeitherStatesNorConvergenceRounds) {
+  Synthetic s;
+  s.write(100, 11, 1, 0, "kv/a", 1, EventType::kOk, 1, 1);
+  std::map<std::string, std::string> full = {{"kv/a", s.value(1)}};
+  StateSnapshot status_only = s.snap(1200, 1, false, 1, 1, {});
+  status_only.has_data = false;
+  s.o.snapshots.push_back(s.snap(1200, 0, true, 1, 1, full));
+  s.o.snapshots.push_back(status_only);
+  // An empty status-only sample is no empty state: no prefix violation, no converged round.
+  EXPECT_TRUE(check_prefix_consistency(s.h, s.o, s.ctx()).passed);
+  CheckerResult r = check_convergence(s.h, s.o, s.ctx());
+  expect_caught(r, kCheckConvergence, "no snapshot was taken after the faults stopped");
+  s.o.snapshots.push_back(s.snap(1300, 0, true, 1, 1, full));
+  s.o.snapshots.push_back(s.snap(1300, 1, false, 1, 1, full));
+  EXPECT_TRUE(check_convergence(s.h, s.o, s.ctx()).passed);
+  // A data snapshot is still checked: planted, the secondary lost kv/a.
+  s.o.snapshots.push_back(s.snap(1400, 1, false, 1, 1, {}));
+  expect_caught(check_prefix_consistency(s.h, s.o, s.ctx()), kCheckPrefixConsistency,
+                "kv/a is absent");
+}
+
 TEST(Durability, CatchesAcknowledgedWriteLostByPrimaryCrash) {
   Synthetic s;
   s.write(100, 11, 1, 0, "kv/a", 1, EventType::kOk, 1, 1);

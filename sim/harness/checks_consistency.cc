@@ -54,7 +54,7 @@ CheckerResult check_prefix_consistency(const History& h, const Observations& o,
   // Every settled snapshot is the lineage's state after some prefix.
   size_t checked = 0;
   for (const StateSnapshot& s : o.snapshots) {
-    if (!settled(s, c)) continue;
+    if (!settled(s, c) || !s.has_data) continue;
     ++checked;
     std::string why = m.state_disallowed(s.data, s.epoch, s.index, s.time_us);
     // After merkle-sync a secondary holds the primary's state at some index at or past the
@@ -136,6 +136,9 @@ CheckerResult check_convergence(const History& h, const Observations& o,
   std::string last_why = "no snapshot was taken after the faults stopped";
   for (const auto& [t, round] : rounds) {
     if (t > deadline) break;
+    const bool status_only = std::any_of(round.begin(), round.end(),
+                                         [](const StateSnapshot* s) { return !s->has_data; });
+    if (status_only) continue;  // not a round of data snapshots
     const StateSnapshot* primary = nullptr;
     for (const StateSnapshot* s : round) {
       if (s->primary && (primary == nullptr || s->epoch > primary->epoch)) primary = s;

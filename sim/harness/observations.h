@@ -28,6 +28,8 @@ struct StateSnapshot {
   std::map<std::string, std::string> data;  // replicated path → plaintext value
   std::string merkle_root;
   std::vector<std::string> local_paths;     // local data (tokens, local/...) paths
+  // False for a status-only sample: `data` and `local_paths` were not taken (empty).
+  bool has_data = true;
 };
 
 // A primary lineage step: `epoch` begins on `primary_cluster`, which had applied the parent

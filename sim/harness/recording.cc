@@ -74,7 +74,10 @@ void RunContext::take_samples() {
   const TimeUs now = world.now();
   for (uint32_t c = 0; c < clusters; ++c) {
     cluster::Node* n = active_node(c);
-    if (n == nullptr) continue;
+    if (n == nullptr) {
+      sampled_status.erase(c);  // the next active node is a change
+      continue;
+    }
     proto::ReplicationStatus s = n->status();
     mode[c] = s.mode();
     StateSnapshot snap;
@@ -92,10 +95,14 @@ void RunContext::take_samples() {
         catching_up.erase(cu);
       }
     }
-    if (auto data = n->replicated_snapshot()) snap.data = std::move(*data);
     snap.merkle_root = n->merkle_root_hex();
-    if (auto local = n->local_snapshot()) {
-      for (const auto& [path, value] : *local) snap.local_paths.push_back(path);
+    snap.has_data = data_due(c, snap);
+    if (snap.has_data) {
+      if (auto data = n->replicated_snapshot()) snap.data = std::move(*data);
+      if (auto local = n->local_snapshot()) {
+        for (const auto& [path, value] : *local) snap.local_paths.push_back(path);
+      }
+      data_taken[c] = {now, snap.data.size() + snap.local_paths.size()};
     }
     if (!snap.primary && s.mode() == "secondary") {
       result.lag.push_back({now, c, s.lag_entries(), s.lag_us()});
@@ -123,6 +130,21 @@ void RunContext::take_samples() {
     }
     obs.snapshots.push_back(std::move(snap));
   }
+}
+
+bool RunContext::data_due(uint32_t c, const StateSnapshot& s) {
+  const std::string status = std::to_string(s.node) + "/" + mode[c] + "/" + s.state + "/" +
+                             std::to_string(s.epoch);
+  std::string& last = sampled_status[c];
+  const bool changed = last != status;
+  last = status;
+  auto taken = data_taken.find(c);
+  if (every_sample_data || changed || taken == data_taken.end()) return true;
+  const TimeUs step = cfg.phases.sample_interval_us;
+  const TimeUs by_keys = step * static_cast<TimeUs>(taken->second.second) /
+                         static_cast<TimeUs>(kDataSampleKeysPerInterval);
+  const TimeUs interval = std::max(step, std::min(by_keys, kDataSampleIntervalMaxUs));
+  return s.time_us - taken->second.first >= interval;
 }
 
 static void observe_batch(RunContext& ctx, const proto::WalBatch& b, ReplicationMessage* m) {

@@ -27,6 +27,11 @@ inline constexpr uint32_t kOperatorNode = 9000;
 inline constexpr uint32_t kClientNodeBase = 10000;
 inline constexpr uint32_t kClustersMax = 32;
 inline constexpr size_t kStoredPayloadBytesMax = 32 << 20;  // replication payloads kept
+// A cluster's data snapshot is taken at least every sample_interval_us * keys / this (the
+// keys of its previous one), but never less often than every kDataSampleIntervalMaxUs: about
+// this many values decrypted per cluster per sample interval.
+inline constexpr size_t kDataSampleKeysPerInterval = 1000;
+inline constexpr TimeUs kDataSampleIntervalMaxUs = 1'000'000;
 
 struct NodeProcess : sim::Process {
   NodeProcess(Env& env, cluster::NodeConfig config) : node(env, std::move(config)) {}
@@ -65,6 +70,11 @@ struct RunContext : cluster::NodeObserver {
   std::map<uint32_t, TimeUs> state_since;
   size_t stored_payload_bytes = 0;
   bool writes_stopped = false;
+  // Data snapshots (replicated values, local paths) decrypt every value, so a cluster's is
+  // taken only when data_due(): see docs/checkers.md "Sampling".
+  bool every_sample_data = false;                   // set at quiesce
+  std::map<uint32_t, std::string> sampled_status;   // cluster → node/mode/state/epoch
+  std::map<uint32_t, std::pair<TimeUs, size_t>> data_taken;  // cluster → (time, keys)
   // Undo actions of faults still in force (run once each when the liveness phase starts).
   std::map<uint64_t, std::function<void()>> undo;
   uint64_t next_undo = 1;
@@ -81,6 +91,11 @@ struct RunContext : cluster::NodeObserver {
   void record_fault(const std::string& kind, const std::string& target,
                     const std::string& detail, uint32_t node, uint32_t cluster);
   void take_samples();  // snapshots, lag, state intervals, epoch starts
+  // True when this sample of cluster `c` (status filled in `s`) must also take the data: its
+  // node, mode, state or epoch changed since the cluster's previous sample, or
+  // the data interval (docs/checkers.md "Sampling") passed since its last data snapshot, or
+  // every_sample_data is set.
+  bool data_due(uint32_t c, const StateSnapshot& s);
   void note_state(uint32_t cluster, const std::string& state, TimeUs t);
 
   // NodeObserver (engine callbacks; never call back into a node from here).

@@ -47,7 +47,7 @@ bool converged_now(RunContext& ctx) {
   }
   if (primary == nullptr || round.size() < ctx.clusters) return false;
   return std::all_of(round.begin(), round.end(), [&](const StateSnapshot* s) {
-    return s->epoch == primary->epoch && s->data == primary->data &&
+    return s->has_data && s->epoch == primary->epoch && s->data == primary->data &&
            s->merkle_root == primary->merkle_root;
   });
 }
@@ -139,6 +139,7 @@ RunResult run_scenario(const ScenarioConfig& cfg, uint64_t seed, RunObserver* ob
   if (obs != nullptr) obs->on_phase("liveness", ctx->world.now());
   ctx->world.run_until(safety_end + cfg.phases.liveness_writes_us);
   ctx->writes_stopped = true;
+  ctx->every_sample_data = true;  // convergence compares every round's data
   const TimeUs quiesce = ctx->world.now();
   const TimeUs deadline = quiesce + std::max(cfg.phases.convergence_bound_us,
                                              cfg.workload.request_timeout_us);
