@@ -217,6 +217,22 @@ TEST(Sampling, StatusOnlySamplesAreNeitherStatesNorConvergenceRounds) {
                 "kv/a is absent");
 }
 
+TEST(PrefixConsistency, ChecksARepeatedStateThatWasNotCheckedBefore) {
+  Synthetic s;
+  s.write(100, 11, 1, 0, "kv/a", 1, EventType::kOk, 1, 1);
+  StateSnapshot syncing = s.snap(300, 1, false, 1, 1, {});
+  syncing.state = "merkle-sync";  // not settled: not checked
+  s.o.snapshots.push_back(syncing);
+  s.o.snapshots.push_back(s.snap(400, 1, false, 1, 1, {{"kv/a", s.value(1)}}));
+  s.o.snapshots.push_back(s.snap(500, 1, false, 1, 1, {{"kv/a", s.value(1)}}));
+  EXPECT_TRUE(check_prefix_consistency(s.h, s.o, s.ctx()).passed);
+  // Planted: the same empty state as the unsettled sample, now settled: missing kv/a.
+  s.o.snapshots.push_back(s.snap(600, 1, false, 1, 1, {}));
+  CheckerResult r = check_prefix_consistency(s.h, s.o, s.ctx());
+  expect_caught(r, kCheckPrefixConsistency, "kv/a is absent");
+  EXPECT_EQ(r.event_time_us, 600);
+}
+
 TEST(Durability, CatchesAcknowledgedWriteLostByPrimaryCrash) {
   Synthetic s;
   s.write(100, 11, 1, 0, "kv/a", 1, EventType::kOk, 1, 1);
