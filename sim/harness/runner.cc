@@ -154,8 +154,14 @@ RunResult run_scenario(const ScenarioConfig& cfg, uint64_t seed, RunObserver* ob
       }
       if (drained) break;
     }
+    // Once converged, samples follow the usual data rule until the round at the drain, which
+    // takes every cluster's data again: the loop still ends on a converged round of data.
+    const TimeUs drain_us = quiesce + cfg.workload.request_timeout_us;
+    ctx->every_sample_data = ctx->result.converged_after_us < 0 ||
+                             ctx->world.now() + cfg.phases.sample_interval_us >= drain_us;
   }
   stop_sampling = true;
+  ctx->every_sample_data = true;
   ctx->take_samples();
   scan_disks(*ctx);
   if (ctx->world.event_limit_reached()) ctx->result.error = "event limit reached (livelock?)";
