@@ -113,6 +113,14 @@ void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyCh
     return reply(error_response(req.request_id(), proto::INVALID_ARGUMENT,
                                 "path '" + path + "' is reserved or empty"));
   }
+  // A value sealed by another node (a standby reads the keyring from ha/keyring, which can
+  // be stale, e.g. after a power loss, until the active node rewrites it) must open with this
+  // node's keyring: storing it blindly would commit a value nobody can ever decrypt.
+  if (sealed && !replica_->barrier().decrypt(path, sealed->ciphertext()).is_ok()) {
+    return reply(error_response(req.request_id(), proto::UNAVAILABLE,
+                                "forwarded value sealed with a key this cluster does not hold "
+                                "(stale keyring on the forwarding node); retry"));
+  }
   bool local = replica_->mounts().is_local(path);
   if (local || mode() != "secondary") {
     return commit_write(req, std::move(sealed), origin.hops > 0, std::move(reply));
