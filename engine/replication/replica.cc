@@ -69,6 +69,8 @@ void Replica::write_keyring_file() {
   uint64_t size = bytes.size();
   (*file)->write(0, std::move(bytes), [](Status s) { s.ignore(); });
   (*file)->truncate(size).ignore();
+  // Durable, so standbys do not seal forwarded values with a keyring lost by a power loss.
+  (*file)->sync([](Status s) { s.ignore(); });
 }
 
 Replica::Replica(Env& env, std::unique_ptr<Store> store, LockGeneration generation)
