@@ -84,13 +84,12 @@ rc::Gen<ScenarioConfig> gen_scenario(GenOptions o) {
       return rc::gen::apply(
           [o, safety_us](uint32_t secondaries, uint32_t clients, uint64_t keys, bool open_loop,
                          int zipf_centi, std::vector<FaultSpec> faults,
-                         std::vector<OperatorAction> actions) {
+                         std::vector<OperatorAction> actions, uint32_t nodes) {
             ScenarioConfig c;
             c.name = "property";
             c.regime = o.regime;
             c.topology.secondary_clusters = secondaries;
-            // One node per cluster until standby forwarding is sealed (see the report).
-            c.topology.nodes_per_cluster = 1;
+            c.topology.nodes_per_cluster = nodes;  // 1-3: standbys, lock takeover, forwarding
             c.topology.clock.enabled = true;
             c.workload.clients = clients;
             c.workload.keys = keys;
@@ -112,7 +111,7 @@ rc::Gen<ScenarioConfig> gen_scenario(GenOptions o) {
           rc::gen::inRange<uint64_t>(2, 65), rc::gen::arbitrary<bool>(),
           rc::gen::inRange(10, 130),
           list_of(o.faults_max, gen_fault(kinds, safety_us)),
-          list_of(o.actions_max, gen_action(safety_us)));
+          list_of(o.actions_max, gen_action(safety_us)), rc::gen::inRange<uint32_t>(1, 4));
     });
   });
 }
