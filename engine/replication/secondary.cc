@@ -59,6 +59,7 @@ bool Secondary::has_state(uint64_t epoch, uint64_t index) const {
 }
 
 void Secondary::start() {
+  session_ = 0;  // completions of an earlier session are recognised as such
   auto remote = replica_.store().last_remote();
   applied_ =
       (remote && remote->epoch.value == replica_.config().epoch()) ? remote->index : WalIndex();
@@ -233,6 +234,10 @@ void Secondary::on_batch(NodeId from, const proto::WalBatch& b) {
         return;
       }
       if (epoch == replica_.config().epoch()) {
+        // A completion of an earlier session that start() (re-activation by update-primary,
+        // which re-reads the store's position) or a merkle-sync has already counted: the entry
+        // is in storage, and the position must not be reported again (it would move back).
+        if (session != session_ && index <= applied_.value) return;
         REPLSIM_ASSERT(index > applied_.value);
         applied_ = WalIndex(index);
       }
