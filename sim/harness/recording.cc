@@ -19,6 +19,15 @@ void RunContext::on_wal_applied(NodeId n, Epoch epoch, WalIndex index) {
   if (epoch.value > a.first || (epoch.value == a.first && index.value > a.second)) {
     a = {epoch.value, index.value};
   }
+  // Applies of the parent epoch still in flight when this cluster was promoted land in its
+  // storage before any write of the new epoch (commits are FIFO), so the new epoch forks
+  // after them.
+  if (!obs.epochs.empty()) {
+    EpochStart& e = obs.epochs.back();
+    if (e.primary_cluster == c && e.parent_epoch == epoch.value && index.value > e.fork_index) {
+      e.fork_index = index.value;
+    }
+  }
 }
 
 void RunContext::on_state(NodeId n, const std::string& state) {
@@ -35,7 +44,14 @@ void RunContext::on_reconciled(NodeId n, Epoch epoch, WalIndex guard) {
     if (it->committed && it->epoch == epoch.value) head = std::max(head, it->index);
     if (it->committed && it->epoch < epoch.value) break;
   }
-  catching_up[cluster_of[n]] = {epoch.value, head};
+  const uint32_t c = cluster_of[n];
+  catching_up[c] = {epoch.value, head};
+  // The sync established the position `guard` without per-entry on_wal_applied calls: a
+  // promotion right after it forks the lineage there (not at an older applied index).
+  auto& a = applied[c];
+  if (epoch.value > a.first || (epoch.value == a.first && guard.value > a.second)) {
+    a = {epoch.value, guard.value};
+  }
 }
 
 void RunContext::note_state(uint32_t c, const std::string& state, TimeUs t) {
