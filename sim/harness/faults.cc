@@ -227,10 +227,15 @@ void inject(RunContext& ctx, const FaultSpec& f) {
     case FaultKind::kDiskFull: {
       target = "disk " + disk_of(c);
       sim::SimDisk& d = ctx.world.disk(disk_of(c));
-      uint64_t before = d.options().capacity_bytes;
+      // Overlapping disk-full faults: the capacity from before the first one comes back when
+      // the last one ends (restoring each fault's own "before" would leave the disk capped
+      // forever when the undos run in a different order than the faults).
+      auto& in_force = ctx.disk_full_in_force[c];
+      if (in_force.first++ == 0) in_force.second = d.options().capacity_bytes;
       d.set_capacity(d.used_bytes());
-      with_undo(ctx, f.duration_us, [p, c, before] {
-        p->world.disk(disk_of(c)).set_capacity(before);
+      with_undo(ctx, f.duration_us, [p, c] {
+        auto& f = p->disk_full_in_force[c];
+        if (--f.first == 0) p->world.disk(disk_of(c)).set_capacity(f.second);
       });
       break;
     }

@@ -65,6 +65,8 @@ struct RunContext : cluster::NodeObserver {
   // cluster has applied that index its state is a mix of synced and older values.
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> catching_up;
   std::map<uint32_t, std::pair<std::string, TimeUs>> last_fault;  // cluster → (cause, time)
+  // cluster → (disk-full faults in force, capacity before the first of them)
+  std::map<uint32_t, std::pair<uint32_t, uint64_t>> disk_full_in_force;
   std::map<uint32_t, std::string> mode;                       // cluster → last sampled mode
   std::map<uint32_t, std::string> state_now;                  // cluster → replication state
   std::map<uint32_t, TimeUs> state_since;
