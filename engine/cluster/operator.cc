@@ -112,6 +112,17 @@ void NodeImpl::enable_primary(uint64_t id, OperatorReply reply) {
 
 void NodeImpl::promote(uint64_t id, OperatorReply reply) {
   auto& c = replica_->config();
+  // A promotion that fails to persist (disk full, fsync failure) leaves the node what its
+  // storage says: the secondary it was, not a half-promoted node without a role.
+  std::weak_ptr<bool> alive = alive_;
+  reply = [this, alive, before = c, reply](proto::OperatorResponse r) {
+    if (!alive.expired() && r.error() != proto::OK && mode() != "secondary") {
+      replica_->config() = before;
+      start_role();
+      *r.mutable_status() = build_status();
+    }
+    reply(std::move(r));
+  };
   uint64_t applied = secondary_ ? secondary_->applied().value : 0;
   uint64_t primary_last = secondary_ ? secondary_->primary_last_wal() : 0;
   uint64_t lost = primary_last > applied ? primary_last - applied : 0;
@@ -126,15 +137,20 @@ void NodeImpl::promote(uint64_t id, OperatorReply reply) {
 
 void NodeImpl::demote(uint64_t id, OperatorReply reply) {
   auto& c = replica_->config();
+  proto::ReplicationConfig before = c;
   c.set_mode("secondary");
   c.clear_primary_nodes();
   c.clear_secondaries();
   c.clear_tokens();
   primary_.reset();
   std::weak_ptr<bool> alive = alive_;
-  replica_->save_config([this, alive, id, reply](Status s) {
+  replica_->save_config([this, alive, id, reply, before](Status s) {
     if (alive.expired()) return;
-    if (s.is_ok()) start_role();
+    // Not persisted (disk full, fsync failure): stay the primary storage says this is, rather
+    // than a node whose mode says secondary with no secondary role (update-primary would
+    // refuse it for good).
+    if (!s.is_ok()) replica_->config() = before;
+    start_role();
     finish_operator(s, id, reply);
   });
 }
