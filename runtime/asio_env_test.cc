@@ -177,6 +177,7 @@ TEST_F(AsioEnvTest, GarbageStreamIsRefused) {
 TEST_F(AsioEnvTest, TimersFireInDeadlineOrderAndCancelledOnesNever) {
   auto a = make(1, false);
   std::vector<int> fired;
+  const TimeUs start = a->now_us();  // before schedule(): delays count from the call
   a->schedule(30 * kUsPerMs, [&] { fired.push_back(3); });
   a->schedule(10 * kUsPerMs, [&] { fired.push_back(1); });
   TimerId c = a->schedule(20 * kUsPerMs, [&] { fired.push_back(2); });
@@ -185,7 +186,6 @@ TEST_F(AsioEnvTest, TimersFireInDeadlineOrderAndCancelledOnesNever) {
   a->cancel(c);
   a->cancel(c);         // cancelling twice is a no-op
   a->cancel(kNoTimer);  // so is an unknown id
-  const TimeUs start = a->now_us();
   ASSERT_TRUE(run_until(
       io_, [&] { return fired.size() == 3; }, 2000ms));
   EXPECT_EQ(fired, (std::vector<int>{0, 1, 3}));
