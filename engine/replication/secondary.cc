@@ -287,27 +287,26 @@ void Secondary::on_heartbeat(NodeId from, const proto::Heartbeat& h) {
 void Secondary::wait_for(uint64_t epoch, uint64_t index, TimeUs timeout_us,
                          std::function<void(bool)> fn) {
   if (has_state(epoch, index)) return fn(true);
-  uint64_t id = next_waiter_++;
-  TimerId timer = env_.schedule(timeout_us, [this, id] {
-    auto it = waiters_.find(id);
+  const WaiterKey key{epoch, index, next_waiter_++};
+  TimerId timer = env_.schedule(timeout_us, [this, key] {
+    auto it = waiters_.find(key);
     if (it == waiters_.end()) return;
     auto fn = std::move(it->second.fn);
     waiters_.erase(it);
     fn(false);
   });
-  waiters_[id] = Waiter{epoch, index, std::move(fn), timer};
+  waiters_[key] = Waiter{std::move(fn), timer};
 }
 
 void Secondary::notify_waiters() {
-  for (auto it = waiters_.begin(); it != waiters_.end();) {
-    if (!has_state(it->second.epoch, it->second.index)) {
-      ++it;
-      continue;
-    }
+  while (!waiters_.empty()) {
+    auto it = waiters_.begin();
+    const auto& [epoch, index, id] = it->first;
+    if (!has_state(epoch, index)) break;  // and neither does any later key
     env_.cancel(it->second.timer);
     auto fn = std::move(it->second.fn);
-    it = waiters_.erase(it);
-    fn(true);
+    waiters_.erase(it);
+    fn(true);  // may add waiters; the loop re-reads begin()
   }
 }
 

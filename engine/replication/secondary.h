@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <string>
 #include <vector>
@@ -124,12 +125,14 @@ class Secondary {
   TimerId activation_timer_ = kNoTimer;
   int activation_attempts_ = 0;
   struct Waiter {
-    uint64_t epoch;
-    uint64_t index;
     std::function<void(bool)> fn;
     TimerId timer;
   };
-  std::map<uint64_t, Waiter> waiters_;
+  // Keyed by (epoch, index, waiter id). has_state() holds for a prefix of this order, so
+  // notify_waiters() only visits the waiters it wakes (it ran once per applied entry over all
+  // waiters before: 28 % of a standard scenario's CPU).
+  using WaiterKey = std::tuple<uint64_t, uint64_t, uint64_t>;
+  std::map<WaiterKey, Waiter> waiters_;
   uint64_t next_waiter_ = 1;
   std::shared_ptr<bool> alive_;
 };
