@@ -5,6 +5,8 @@
 #include <cstring>
 #include <set>
 
+#include "engine/merkle/delta_coding.h"
+
 namespace replsim::merkle {
 namespace {
 
@@ -21,27 +23,6 @@ void append_trunc(std::string* out, const Hash160& h, uint32_t n) {
 
 bool is_zero(std::string_view bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == 0; });
-}
-
-template <typename T, typename Field>
-void add_deltas(const std::vector<T>& sorted, Field* field) {
-  T prev = 0;
-  for (T v : sorted) {
-    field->Add(v - prev);
-    prev = v;
-  }
-}
-
-template <typename T, typename Field>
-std::vector<T> from_deltas(const Field& field) {
-  std::vector<T> out;
-  out.reserve(field.size());
-  T acc = 0;
-  for (T d : field) {
-    acc += d;
-    out.push_back(acc);
-  }
-  return out;
 }
 
 Status check_hash_bytes(uint32_t n) {

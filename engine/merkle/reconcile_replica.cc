@@ -5,6 +5,7 @@
 #include <set>
 
 #include "engine/merkle/reconcile.h"
+#include "engine/merkle/delta_coding.h"
 
 namespace replsim::merkle {
 namespace {
@@ -13,26 +14,6 @@ uint32_t bucket_bits(const MerkleShape& shape) { return shape.root_bits + shape.
 
 uint32_t key_id(const MerkleShape& shape, uint64_t position) {
   return static_cast<uint32_t>((position << bucket_bits(shape)) >> 32);
-}
-
-template <typename T, typename Field>
-void add_deltas(const std::vector<T>& sorted, Field* field) {
-  T prev = 0;
-  for (T v : sorted) {
-    field->Add(v - prev);
-    prev = v;
-  }
-}
-
-template <typename T, typename Field>
-std::vector<T> from_deltas(const Field& field) {
-  std::vector<T> out;
-  T acc = 0;
-  for (T d : field) {
-    acc += d;
-    out.push_back(acc);
-  }
-  return out;
 }
 
 void delete_entries(const std::vector<LeafEntry>& entries, std::vector<proto::KeyChange>* out) {
