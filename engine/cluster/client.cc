@@ -13,24 +13,36 @@ ApiClient::~ApiClient() {
 
 uint64_t ApiClient::next_request_id() { return (uint64_t{env_.self().value} << 32) | ++counter_; }
 
-uint64_t ApiClient::send(NodeId to, proto::ClientRequest request, ClientDone done,
-                         TimeUs timeout_us) {
-  if (request.request_id() == 0) request.set_request_id(next_request_id());
-  uint64_t id = request.request_id();
-  auto& p = client_pending_[id];
+template <typename Response>
+void ApiClient::track(PendingMap<Response>& pending, uint64_t id,
+                      std::function<void(const Response&)> done, TimeUs timeout_us) {
+  auto& p = pending[id];
   env_.cancel(p.timer);
   p.done = std::move(done);
-  p.timer = env_.schedule(timeout_us, [this, id] {
-    auto it = client_pending_.find(id);
-    if (it == client_pending_.end()) return;
-    auto fn = std::move(it->second.done);
-    client_pending_.erase(it);
-    proto::ClientResponse r;
+  p.timer = env_.schedule(timeout_us, [this, &pending, id] {
+    Response r;
     r.set_request_id(id);
     r.set_error(proto::TIMEOUT);
     r.set_error_message("client timeout");
-    fn(r);
+    complete(pending, r);
   });
+}
+
+template <typename Response>
+void ApiClient::complete(PendingMap<Response>& pending, const Response& response) {
+  auto it = pending.find(response.request_id());
+  if (it == pending.end()) return;
+  env_.cancel(it->second.timer);
+  auto fn = std::move(it->second.done);
+  pending.erase(it);
+  fn(response);
+}
+
+uint64_t ApiClient::send(NodeId to, proto::ClientRequest request, ClientDone done,
+                         TimeUs timeout_us) {
+  if (request.request_id() == 0) request.set_request_id(next_request_id());
+  const uint64_t id = request.request_id();
+  track(client_pending_, id, std::move(done), timeout_us);
   proto::Envelope e;
   *e.mutable_client_request() = std::move(request);
   env_.send(to, e.SerializeAsString());
@@ -40,21 +52,8 @@ uint64_t ApiClient::send(NodeId to, proto::ClientRequest request, ClientDone don
 uint64_t ApiClient::send_operator(NodeId to, proto::OperatorRequest request, OperatorDone done,
                                   TimeUs timeout_us) {
   if (request.request_id() == 0) request.set_request_id(next_request_id());
-  uint64_t id = request.request_id();
-  auto& p = operator_pending_[id];
-  env_.cancel(p.timer);
-  p.done = std::move(done);
-  p.timer = env_.schedule(timeout_us, [this, id] {
-    auto it = operator_pending_.find(id);
-    if (it == operator_pending_.end()) return;
-    auto fn = std::move(it->second.done);
-    operator_pending_.erase(it);
-    proto::OperatorResponse r;
-    r.set_request_id(id);
-    r.set_error(proto::TIMEOUT);
-    r.set_error_message("client timeout");
-    fn(r);
-  });
+  const uint64_t id = request.request_id();
+  track(operator_pending_, id, std::move(done), timeout_us);
   proto::Envelope e;
   *e.mutable_operator_request() = std::move(request);
   env_.send(to, e.SerializeAsString());
@@ -65,19 +64,9 @@ void ApiClient::on_message(NodeId from, const std::string& payload) {
   proto::Envelope e;
   if (!e.ParseFromString(payload)) return;
   if (e.has_client_response()) {
-    auto it = client_pending_.find(e.client_response().request_id());
-    if (it == client_pending_.end()) return;
-    env_.cancel(it->second.timer);
-    auto fn = std::move(it->second.done);
-    client_pending_.erase(it);
-    fn(e.client_response());
+    complete(client_pending_, e.client_response());
   } else if (e.has_operator_response()) {
-    auto it = operator_pending_.find(e.operator_response().request_id());
-    if (it == operator_pending_.end()) return;
-    env_.cancel(it->second.timer);
-    auto fn = std::move(it->second.done);
-    operator_pending_.erase(it);
-    fn(e.operator_response());
+    complete(operator_pending_, e.operator_response());
   }
 }
 

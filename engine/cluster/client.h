@@ -40,20 +40,27 @@ class ApiClient {
   size_t pending() const { return client_pending_.size() + operator_pending_.size(); }
 
  private:
-  struct ClientPending {
-    ClientDone done;
+  template <typename Response>
+  struct Pending {
+    std::function<void(const Response&)> done;
     TimerId timer = kNoTimer;
   };
-  struct OperatorPending {
-    OperatorDone done;
-    TimerId timer = kNoTimer;
-  };
+  template <typename Response>
+  using PendingMap = std::map<uint64_t, Pending<Response>>;
+
+  // Registers `done` for request `id` and arms its timeout (answered with TIMEOUT).
+  template <typename Response>
+  void track(PendingMap<Response>& pending, uint64_t id,
+             std::function<void(const Response&)> done, TimeUs timeout_us);
+  // Delivers a response to its waiter, once; unknown or already answered ids are ignored.
+  template <typename Response>
+  void complete(PendingMap<Response>& pending, const Response& response);
   void on_message(NodeId from, const std::string& payload);
 
   Env& env_;
   uint64_t counter_ = 0;
-  std::map<uint64_t, ClientPending> client_pending_;
-  std::map<uint64_t, OperatorPending> operator_pending_;
+  PendingMap<proto::ClientResponse> client_pending_;
+  PendingMap<proto::OperatorResponse> operator_pending_;
 };
 
 }  // namespace replsim::cluster
