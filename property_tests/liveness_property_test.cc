@@ -26,6 +26,8 @@ RC_GTEST_PROP(Determinism, SameSeedSameTraceHash, ()) {
   const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
   harness::RunResult a = harness::run_scenario(config, seed, nullptr);
   harness::RunResult b = harness::run_scenario(config, seed, nullptr);
+  count_run(a);
+  count_run(b);
   if (a.trace_hash != b.trace_hash) {
     config.keep_trace_events = true;
     a = harness::run_scenario(config, seed, nullptr);

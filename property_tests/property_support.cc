@@ -1,5 +1,6 @@
 #include "property_tests/property_support.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -11,6 +12,30 @@ void showValue(const ScenarioConfig& config, std::ostream& os) {
 }  // namespace replsim::harness
 
 namespace replsim::props {
+
+namespace {
+struct Budget {
+  uint64_t runs = 0;
+  TimeUs simulated_us = 0;
+  uint64_t events = 0;
+  ~Budget() {
+    std::fprintf(stderr, "property budget: %llu runs, %.1f simulated s, %llu events\n",
+                 static_cast<unsigned long long>(runs), static_cast<double>(simulated_us) / 1e6,
+                 static_cast<unsigned long long>(events));
+  }
+};
+Budget& budget() {
+  static Budget b;
+  return b;
+}
+}  // namespace
+
+void count_run(const harness::RunResult& r) {
+  Budget& b = budget();
+  ++b.runs;
+  b.simulated_us += r.simulated_time_us;
+  b.events += r.events;
+}
 
 bool soak() {
   const char* v = std::getenv("REPLSIM_SOAK");
@@ -24,6 +49,7 @@ harness::RunResult run_and_check(harness::ScenarioConfig config, uint64_t seed,
   config.name = property;
   if (soak()) config.phases.safety_duration_us *= 2;
   harness::RunResult r = harness::run_scenario(config, seed, nullptr);
+  count_run(r);
   if (!r.passed()) {
     // The last failing case RapidCheck evaluates is the shrunk one: its file wins.
     std::string file = write_failure_scenario(config, seed, property);

@@ -22,6 +22,11 @@ namespace replsim::props {
 // Cases are scaled by RC_PARAMS (max_success); REPLSIM_SOAK=1 also lengthens the safety phase.
 bool soak();
 
+// Adds one simulated run to this process's budget figures; at exit the process prints
+// "property budget: <runs> runs, <s> simulated s, <events> events" to stderr (the CI budget
+// note in docs/checkers.md comes from these lines). run_and_check counts its own runs.
+void count_run(const harness::RunResult& r);
+
 // Runs `config` with `checkers` and fails the property (RC_FAIL) when a checker fails or the run
 // errors. Returns the result for further assertions.
 harness::RunResult run_and_check(harness::ScenarioConfig config, uint64_t seed,

@@ -29,12 +29,22 @@ ChartFrame time_frame(const ReportData& data, const std::string& id, const std::
   return frame;
 }
 
+// One point per secondary per sampling bucket: the largest lag of the entries it applied in
+// that bucket (the lag samples are per entry, far too many to draw one by one).
 std::string lag_section(const ReportData& data) {
-  std::map<uint32_t, Series> by_cluster;
+  const TimeUs bucket_us = std::max<TimeUs>(1, data.throughput_bucket_us);
+  std::map<uint32_t, std::map<TimeUs, TimeUs>> worst;  // cluster → bucket start → lag
   for (const LagPoint& p : data.lag) {
-    Series& s = by_cluster[p.cluster];
-    s.x.push_back(seconds(p.time_us));
-    s.y.push_back(static_cast<double>(p.lag_us) / 1000.0);
+    TimeUs& w = worst[p.cluster][p.time_us / bucket_us * bucket_us];
+    w = std::max(w, p.lag_us);
+  }
+  std::map<uint32_t, Series> by_cluster;
+  for (const auto& [cluster, buckets] : worst) {
+    Series& s = by_cluster[cluster];
+    for (const auto& [t, lag_us] : buckets) {
+      s.x.push_back(seconds(t));
+      s.y.push_back(static_cast<double>(lag_us) / 1000.0);
+    }
   }
   std::vector<Series> series;
   for (auto& [cluster, s] : by_cluster) {

@@ -273,6 +273,32 @@ std::optional<std::map<std::string, std::string>> Node::replicated_snapshot() co
   if (!impl_->active_ || !impl_->replica_) return std::nullopt;
   return impl_->replica_->replicated_plaintext();
 }
+std::map<std::string, uint64_t> Node::queue_sizes() const {
+  std::map<std::string, uint64_t> q;
+  if (!impl_->active_ || !impl_->replica_) return q;
+  const WalBuffer& wal = impl_->replica_->store().wal();
+  q["wal_buffer_entries"] = wal.size();
+  q["wal_guards"] = wal.guards();
+  q["dedupe_entries"] = impl_->dedupe_.size();
+  q["forwards_pending"] = impl_->forwards_.size();
+  q["inflight_writes"] = impl_->inflight_writes_.size();
+  if (impl_->secondary_) q["waiters"] = impl_->secondary_->waiters();
+  if (impl_->primary_) {
+    for (const auto& [id, n] : impl_->primary_->inflight_batches()) {
+      q["inflight_batches/" + id] = n;
+    }
+  }
+  return q;
+}
+std::optional<std::map<std::string, std::string>> Node::replicated_raw() const {
+  if (!impl_->active_ || !impl_->replica_) return std::nullopt;
+  std::map<std::string, std::string> out;
+  const Store& store = impl_->replica_->store();
+  for (const auto& [path, value] : store.contents()) {
+    if (store.mounts().is_replicated(path)) out.emplace(path, value);
+  }
+  return out;
+}
 std::optional<std::map<std::string, std::string>> Node::local_snapshot() const {
   if (!impl_->active_ || !impl_->replica_) return std::nullopt;
   return impl_->replica_->local_raw();

@@ -159,6 +159,14 @@ class Node {
   LockGeneration lock_generation() const;   // 0 while standby
   proto::ReplicationStatus status() const;  // local view (a standby reports what it knows)
   const NodeCounters& counters() const;
+  // Current sizes of the active node's buffers and queues (empty on a standby), for the
+  // harness's bounds checker: "wal_buffer_entries", "wal_guards", "dedupe_entries",
+  // "forwards_pending", "inflight_writes", secondary "waiters", and primary
+  // "inflight_batches/<secondary id>" (unacknowledged batches per secondary).
+  std::map<std::string, uint64_t> queue_sizes() const;
+  // Replicated data as stored (active node only, else nullopt): path → ciphertext, so a
+  // merkle root can be rebuilt from storage independently of the index.
+  std::optional<std::map<std::string, std::string>> replicated_raw() const;
   // Replicated data (active node only, else nullopt): path → plaintext value, decrypted.
   std::optional<std::map<std::string, std::string>> replicated_snapshot() const;
   // Local data (tokens, local paths) as raw stored paths → ciphertext (active only).

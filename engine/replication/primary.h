@@ -67,6 +67,12 @@ class Primary {
   void fill_status(proto::ReplicationStatus* status) const;
   // Is `proof` the credential proof of activated secondary `id`? (counts refusals)
   bool authenticated(const std::string& id, const std::string& proof);
+  // Unacknowledged batches per secondary id (flow control keeps each <= inflight_batches_max).
+  std::map<std::string, size_t> inflight_batches() const {
+    std::map<std::string, size_t> out;
+    for (const auto& [id, s] : sessions_) out[id] = s.inflight_last.size();
+    return out;
+  }
 
  private:
   struct Session {

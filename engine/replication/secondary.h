@@ -60,6 +60,7 @@ class Secondary {
   const std::string& proof();
   const std::string& secondary_id() const { return replica_.config().secondary_id(); }
   void set_primary_hint(NodeId node) { primary_hint_ = node; }
+  size_t waiters() const { return waiters_.size(); }  // pending wait_for() calls
 
  private:
   void set_state(const std::string& state);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/harness/stored_root.h"
+
 namespace replsim::harness {
 namespace {
 
@@ -373,6 +375,72 @@ TEST(IndexConsistency, CatchesIndexRootMismatchPartialTransactionAndMissingAck) 
   missing.o.recoveries.back().data.clear();
   expect_caught(check_index_consistency(missing.h, missing.o, missing.ctx()),
                 kCheckIndexConsistency, "is absent");
+}
+
+// The recovered index is compared with a root the harness rebuilds from the replicated data
+// as stored (path -> ciphertext): an index that lost an update, or kept a stale one, differs.
+TEST(IndexConsistency, CatchesAnIndexThatDivergesFromTheStoredData) {
+  const merkle::MerkleShape shape{4, 4};
+  const std::map<std::string, std::string> stored = {
+      {"kv/a", "ciphertext-a2"}, {"kv/b", "ciphertext-b1"}, {"kv/c", "ciphertext-c1"}};
+  // An index that saw the same writes in another order (and a key put then erased) agrees.
+  merkle::MerkleIndex same(shape);
+  same.put("kv/c", "ciphertext-c1");
+  same.put("kv/x", "ciphertext-x1");
+  same.put("kv/a", "ciphertext-a1");
+  same.put("kv/b", "ciphertext-b1");
+  same.put("kv/a", "ciphertext-a2");
+  same.erase("kv/x");
+  // Planted: the index missed the last update of kv/a (it still hashes the old ciphertext).
+  merkle::MerkleIndex stale(shape);
+  for (const auto& [path, ciphertext] : stored) stale.put(path, ciphertext);
+  stale.put("kv/a", "ciphertext-a1");
+  // Planted: the index still holds a key storage deleted.
+  merkle::MerkleIndex extra(shape);
+  for (const auto& [path, ciphertext] : stored) extra.put(path, ciphertext);
+  extra.put("kv/x", "ciphertext-x1");
+
+  Synthetic s;
+  RecoveryRecord r;
+  r.time_us = 900;
+  r.fault_time_us = 500;
+  r.cause = "power_loss";
+  r.cluster = 1;
+  r.node = 3;
+  r.epoch = 1;
+  r.rebuilt_root = merkle_root_from_storage(stored, shape);
+  r.index_root = same.root_hex();
+  s.o.recoveries.push_back(r);
+  EXPECT_TRUE(check_index_consistency(s.h, s.o, s.ctx()).passed);
+  for (merkle::MerkleIndex* divergent : {&stale, &extra}) {
+    Synthetic bad = s;
+    bad.o.recoveries.back().index_root = divergent->root_hex();
+    CheckerResult caught = check_index_consistency(bad.h, bad.o, bad.ctx());
+    expect_caught(caught, kCheckIndexConsistency, "differs from the root rebuilt from storage");
+    EXPECT_EQ(caught.event_time_us, 900);
+  }
+}
+
+TEST(Bounds, CatchesEngineQueuesOverTheirLimits) {
+  Synthetic s;
+  s.o.bounds.push_back({100, 1, "wal_buffer_entries (cluster 0)", 16384, 16384});
+  s.o.bounds.push_back({100, 1, "inflight_batches/dc1 (cluster 0)", 32, 32});
+  s.o.bounds.push_back({100, 3, "waiters (cluster 1)", 4, 4});
+  EXPECT_TRUE(check_bounds(s.h, s.o, s.ctx()).passed);
+  Synthetic wal = s;
+  wal.o.bounds.push_back({300, 1, "wal_buffer_entries (cluster 0)", 16385, 16384});
+  expect_caught(check_bounds(wal.h, wal.o, wal.ctx()), kCheckBounds,
+                "wal_buffer_entries (cluster 0) = 16385 exceeds its limit 16384");
+  Synthetic send = s;
+  send.o.bounds.push_back({250, 1, "inflight_batches/dc1 (cluster 0)", 33, 32});
+  send.o.bounds.push_back({400, 3, "waiters (cluster 1)", 9, 4});
+  CheckerResult first = check_bounds(send.h, send.o, send.ctx());
+  expect_caught(first, kCheckBounds, "inflight_batches/dc1 (cluster 0) = 33");
+  EXPECT_EQ(first.event_time_us, 250);  // the earliest violation is named
+  Synthetic waiters = s;
+  waiters.o.bounds.push_back({400, 3, "waiters (cluster 1)", 9, 4});
+  expect_caught(check_bounds(waiters.h, waiters.o, waiters.ctx()), kCheckBounds,
+                "waiters (cluster 1) = 9 exceeds its limit 4 at node 3");
 }
 
 TEST(Bounds, CatchesABatchOverItsLimit) {

@@ -58,6 +58,7 @@ ClientProcess* RunContext::client(NodeId id) {
 int64_t RunContext::record(HistoryEvent e) {
   e.time_us = world.now();
   int64_t index = history->append(std::move(e));
+  note_request(history->at(index));
   if (observer != nullptr) observer->on_history_event(history->at(index));
   return index;
 }

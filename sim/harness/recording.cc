@@ -10,11 +10,13 @@ namespace replsim::harness {
 
 void RunContext::on_wal_committed(NodeId n, Epoch epoch, WalIndex index) {
   obs.positions.push_back({world.now(), cluster_of[n], n.value, true, epoch.value, index.value});
+  note_commit_time(epoch, index);
 }
 
 void RunContext::on_wal_applied(NodeId n, Epoch epoch, WalIndex index) {
   uint32_t c = cluster_of[n];
   obs.positions.push_back({world.now(), c, n.value, false, epoch.value, index.value});
+  note_apply_lag(c, epoch, index);
   auto& a = applied[c];
   if (epoch.value > a.first || (epoch.value == a.first && index.value > a.second)) {
     a = {epoch.value, index.value};
@@ -81,6 +83,7 @@ void RunContext::on_active(NodeId n, LockGeneration generation) {
     r.epoch = node_ptr->epoch().value;
     r.index = r.primary ? node_ptr->last_wal().value : node_ptr->last_remote_wal().value;
     r.index_root = node_ptr->merkle_root_hex();
+    r.rebuilt_root = stored_root(*node_ptr);
     if (auto data = node_ptr->replicated_snapshot()) r.data = std::move(*data);
     obs.recoveries.push_back(std::move(r));
   });
@@ -120,10 +123,8 @@ void RunContext::take_samples() {
       }
       data_taken[c] = {now, snap.data.size() + snap.local_paths.size()};
     }
-    if (!snap.primary && s.mode() == "secondary") {
-      result.lag.push_back({now, c, s.lag_entries(), s.lag_us()});
-      note_state(c, s.state(), now);
-    }
+    if (!snap.primary && s.mode() == "secondary") note_state(c, s.state(), now);
+    sample_queue_bounds(c, *n);
     if (snap.primary && snap.epoch > max_epoch) {
       // A new epoch: its parent is the previous one, forked where this cluster had applied.
       auto a = applied.find(c);

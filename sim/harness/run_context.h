@@ -2,6 +2,7 @@
 // fault injector and the operator. Not part of the public API (runner.h is).
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -32,6 +33,19 @@ inline constexpr size_t kStoredPayloadBytesMax = 32 << 20;  // replication paylo
 // this many values decrypted per cluster per sample interval.
 inline constexpr size_t kDataSampleKeysPerInterval = 1000;
 inline constexpr TimeUs kDataSampleIntervalMaxUs = 1'000'000;
+// Replication lag (docs/reports.md): commit times are kept for the newest kCommitTimesMax
+// primary entries (an entry applied later than that has fallen out of every WAL buffer and
+// is reconciled, not streamed); at most kLagSamplesMax per-entry lags are kept (every
+// lag_stride-th applied entry, the stride doubling each time the samples fill up).
+inline constexpr size_t kCommitTimesMax = size_t{1} << 17;
+inline constexpr size_t kLagSamplesMax = size_t{1} << 16;
+// Engine queues (waiters, pending forwards, in-flight writes) hold requests of clients or the
+// operator: each entry belongs to a request still open or answered within this long (an
+// engine holds a request at most forward_timeout_us + raw_wait_us of its own clock; the rest
+// is slack for pauses, clock jumps and duplicated messages).
+inline constexpr TimeUs kRequestHeldMaxUs = 20 * kUsPerSec;
+// engine/cluster/node_impl.h kDedupeEntriesMax (the dedupe table's bound).
+inline constexpr uint64_t kDedupeEntriesLimit = 50000;
 
 struct NodeProcess : sim::Process {
   NodeProcess(Env& env, cluster::NodeConfig config) : node(env, std::move(config)) {}
@@ -77,6 +91,17 @@ struct RunContext : cluster::NodeObserver {
   bool every_sample_data = false;                   // set at quiesce
   std::map<uint32_t, std::string> sampled_status;   // cluster → node/mode/state/epoch
   std::map<uint32_t, std::pair<TimeUs, size_t>> data_taken;  // cluster → (time, keys)
+  // Replication lag: (epoch, index) → virtual time its primary committed it; newest head.
+  std::map<std::pair<uint64_t, uint64_t>, TimeUs> commit_time;
+  std::pair<uint64_t, uint64_t> commit_head{0, 0};
+  uint64_t lag_entries_applied = 0;  // first applies of committed entries, all secondaries
+  uint64_t lag_stride = 1;
+  // Bounds of engine queues: requests open (op ids) and completion times of the last
+  // kRequestHeldMaxUs; the largest value seen per (node, quantity) (only new maxima and
+  // violations become BoundSamples).
+  std::set<uint64_t> open_requests;
+  std::deque<TimeUs> recent_completions;
+  std::map<std::pair<uint32_t, std::string>, uint64_t> bound_max;
   // Undo actions of faults still in force (run once each when the liveness phase starts).
   std::map<uint64_t, std::function<void()>> undo;
   uint64_t next_undo = 1;
@@ -99,6 +124,15 @@ struct RunContext : cluster::NodeObserver {
   // every_sample_data is set.
   bool data_due(uint32_t c, const StateSnapshot& s);
   void note_state(uint32_t cluster, const std::string& state, TimeUs t);
+
+  // measures.cc: harness-measured replication lag and engine queue bounds.
+  void note_commit_time(Epoch epoch, WalIndex index);
+  // Before applied[cluster] moves: records the lag of a first apply of a committed entry.
+  void note_apply_lag(uint32_t cluster, Epoch epoch, WalIndex index);
+  void note_request(const HistoryEvent& e);  // open requests / recent completions
+  void sample_queue_bounds(uint32_t cluster, const cluster::Node& n);
+  // Root rebuilt from the node's replicated data as stored ("" when it has none).
+  std::string stored_root(const cluster::Node& n) const;
 
   // NodeObserver (engine callbacks; never call back into a node from here).
   void on_wal_committed(NodeId node, Epoch epoch, WalIndex index) override;

@@ -164,7 +164,7 @@ struct PhaseConfig {
   TimeUs safety_duration_us = 10 * kUsPerSec;
   TimeUs liveness_writes_us = 1 * kUsPerSec;    // writes continue this long into liveness
   TimeUs convergence_bound_us = 30 * kUsPerSec; // bounded regime: converge within this
-  TimeUs sample_interval_us = 100'000;          // status/lag/state sampling period
+  TimeUs sample_interval_us = 100'000;          // status/state/bounds sampling period
 };
 
 // Checker names (DESIGN.md §4). ScenarioConfig::checkers empty = all of them.
@@ -195,6 +195,10 @@ struct ScenarioConfig {
 
 // ---- results ----
 
+// Replication lag of one entry, measured by the harness in global virtual time: a secondary
+// cluster applied primary entry (epoch, index) at time_us, lag_us after the primary committed
+// it; lag_entries = the primary's committed head minus index at that moment. One sample per
+// streamed entry (first apply only), decimated evenly to at most kLagSamplesMax per run.
 struct LagSample {
   TimeUs time_us = 0;
   uint32_t cluster = 0;
