@@ -48,6 +48,42 @@ TEST(Runner, FaultFreeRunPassesEveryCheckerAndConverges) {
   EXPECT_NE(jsonl.str().find("\"f\":\"write\""), std::string::npos);
 }
 
+// Lag is measured per streamed entry in global virtual time (commit on the primary to apply on
+// the secondary): without faults every sample is positive and well under a second.
+TEST(Runner, ReplicationLagIsMeasuredPerEntryFromCommitToApply) {
+  RunResult r = run_scenario(small_scenario(), 7, nullptr);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  ASSERT_GT(r.lag.size(), r.writes / 2);  // one secondary: about one sample per write
+  for (const LagSample& s : r.lag) {
+    EXPECT_EQ(s.cluster, 1u);
+    EXPECT_GT(s.lag_us, 0);
+    EXPECT_LT(s.lag_us, kUsPerSec);
+  }
+}
+
+// Every recovery of a crashed primary compares its merkle index with the root rebuilt from
+// its storage (not only a planted synthetic record).
+TEST(Runner, IndexRootIsComparedWithStorageAfterEveryRecovery) {
+  ScenarioConfig c = small_scenario();
+  FaultSpec crash;
+  crash.kind = FaultKind::kCrash;
+  crash.at_us = 1 * kUsPerSec;
+  crash.target.cluster = 0;
+  crash.duration_us = 200'000;
+  c.faults.push_back(crash);
+  c.checkers = {kCheckIndexConsistency};
+  RunResult r = run_scenario(c, 7, nullptr);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  ASSERT_EQ(r.checks.size(), 1u);
+  EXPECT_TRUE(r.passed()) << report(r);
+  const std::string& m = r.checks[0].message;  // "<n> recoveries, <n> index roots compared"
+  const size_t recoveries = std::stoul(m);
+  EXPECT_GE(recoveries, 1u) << m;
+  EXPECT_NE(m.find(", " + std::to_string(recoveries) + " index roots compared"),
+            std::string::npos)
+      << m;
+}
+
 TEST(Runner, SameSeedGivesTheSameTraceHashUnderFaults) {
   ScenarioConfig c = small_scenario();
   c.random_faults.enabled = true;
