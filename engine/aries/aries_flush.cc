@@ -81,13 +81,11 @@ void AriesIndex::Impl::write_master(MasterRecord record, IoCallback done) {
 
 void AriesIndex::Impl::flush_pages(uint32_t pages_max, IoCallback done) {
   if (flushing_) return defer(std::move(done), Status::ok());
-  std::vector<std::pair<uint64_t, uint32_t>> dirty;
-  dirty.reserve(rec_pages_.size());
-  for (uint32_t b : rec_pages_) dirty.emplace_back(rec_lsn_[b], b);
-  const size_t n = std::min<size_t>({dirty.size(), pages_max, opt_.flush_batch_pages_max});
+  // The n oldest dirty pages by (recLSN, page): the front of rec_pages_.
+  const size_t n = std::min<size_t>({rec_pages_.size(), pages_max, opt_.flush_batch_pages_max});
   if (n == 0) return defer(std::move(done), Status::ok());
-  std::partial_sort(dirty.begin(), dirty.begin() + n, dirty.end());
-  dirty.resize(n);
+  std::vector<std::pair<uint64_t, uint32_t>> dirty(rec_pages_.begin(),
+                                                   std::next(rec_pages_.begin(), n));
   flushing_ = true;
   auto pages = std::make_shared<std::vector<uint32_t>>();
   auto frames = std::make_shared<std::vector<std::string>>();
@@ -159,8 +157,11 @@ void AriesIndex::Impl::checkpoint(IoCallback done) {
   end.begin_lsn = begin_lsn;
   end.wal_index = applied_.value;
   uint64_t redo_lsn = begin_lsn;
-  std::set<uint32_t> pages = rec_pages_;  // ascending, as the dirty page table is logged
-  pages.insert(inflight_pages_.begin(), inflight_pages_.end());
+  // Ascending and unique, as the dirty page table is logged.
+  std::vector<uint32_t> pages(inflight_pages_.begin(), inflight_pages_.end());
+  for (const auto& [rec, page] : rec_pages_) pages.push_back(page);
+  std::sort(pages.begin(), pages.end());
+  pages.erase(std::unique(pages.begin(), pages.end()), pages.end());
   for (uint32_t b : pages) {
     uint64_t r = rec_lsn_[b];
     if (inflight_lsn_[b] != 0) r = r == 0 ? inflight_lsn_[b] : std::min(r, inflight_lsn_[b]);

@@ -57,8 +57,10 @@ class AriesIndex::Impl {
   std::vector<uint64_t> rec_lsn_;       // 0: clean since the last flush snapshot
   std::vector<uint64_t> inflight_lsn_;  // recLSN of a snapshot being flushed, 0: none
   // The pages whose rec_lsn_ / inflight_lsn_ is not 0 (changed only through set_rec_lsn /
-  // set_inflight_lsn), so the timers walk the dirty pages, not every bucket.
-  std::set<uint32_t> rec_pages_;
+  // set_inflight_lsn), so the timers walk the dirty pages, not every bucket. rec_pages_ is
+  // ordered by (recLSN, page): a flush takes its oldest pages from the front without a scan,
+  // and a page dirtied in normal operation (recLSN = a fresh, largest LSN) goes at the back.
+  std::set<std::pair<uint64_t, uint32_t>> rec_pages_;
   std::set<uint32_t> inflight_pages_;
   WalIndex applied_{};
   WalIndex durable_applied_{};

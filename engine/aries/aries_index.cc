@@ -60,11 +60,9 @@ void AriesIndex::Impl::mark_dirty(uint32_t page, uint64_t lsn) {
 }
 
 void AriesIndex::Impl::set_rec_lsn(uint32_t page, uint64_t lsn) {
-  if (lsn != 0) {
-    rec_pages_.insert(page);
-  } else {
-    rec_pages_.erase(page);
-  }
+  if (rec_lsn_[page] == lsn) return;
+  if (rec_lsn_[page] != 0) rec_pages_.erase({rec_lsn_[page], page});
+  if (lsn != 0) rec_pages_.emplace_hint(rec_pages_.end(), lsn, page);
   rec_lsn_[page] = lsn;
 }
 

@@ -1,6 +1,7 @@
 #include "engine/wal/crc32c.h"
 
 #include <array>
+#include <cstring>
 
 namespace replsim::crc32c {
 namespace {
@@ -23,12 +24,7 @@ constexpr std::array<std::array<uint32_t, 256>, 4> make_tables() {
 
 constexpr auto kTables = make_tables();
 
-}  // namespace
-
-uint32_t extend(uint32_t crc, std::string_view data) {
-  uint32_t c = ~crc;
-  const auto* p = reinterpret_cast<const uint8_t*>(data.data());
-  size_t n = data.size();
+uint32_t extend_soft(uint32_t c, const uint8_t* p, size_t n) {
   while (n >= 4) {
     c ^= static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
          (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
@@ -38,7 +34,35 @@ uint32_t extend(uint32_t crc, std::string_view data) {
     n -= 4;
   }
   while (n-- > 0) c = kTables[0][(c ^ *p++) & 0xff] ^ (c >> 8);
-  return ~c;
+  return c;
+}
+
+#if defined(__x86_64__)
+// The SSE4.2 crc32 instruction computes the same (reflected Castagnoli) CRC, 8 bytes a step.
+__attribute__((target("sse4.2"))) uint32_t extend_hw(uint32_t c, const uint8_t* p, size_t n) {
+  uint64_t c64 = c;
+  while (n >= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    c64 = __builtin_ia32_crc32di(c64, v);
+    p += 8;
+    n -= 8;
+  }
+  c = static_cast<uint32_t>(c64);
+  while (n-- > 0) c = __builtin_ia32_crc32qi(c, *p++);
+  return c;
+}
+const bool kHardware = __builtin_cpu_supports("sse4.2");
+#endif
+
+}  // namespace
+
+uint32_t extend(uint32_t crc, std::string_view data) {
+  const auto* p = reinterpret_cast<const uint8_t*>(data.data());
+#if defined(__x86_64__)
+  if (kHardware) return ~extend_hw(~crc, p, data.size());
+#endif
+  return ~extend_soft(~crc, p, data.size());
 }
 
 }  // namespace replsim::crc32c

@@ -1,4 +1,5 @@
-// CRC-32C (Castagnoli), software table implementation, for record and entry checksums.
+// CRC-32C (Castagnoli) for record and entry checksums: the SSE4.2 instruction when the CPU
+// has it, else a slicing-by-4 table (the same values).
 // Stored checksums are masked (as LevelDB does) so that a checksum of data that itself holds
 // checksums does not degenerate.
 #pragma once
