@@ -315,5 +315,46 @@ TEST(Cluster, TokensExpireByTheClustersClock) {
   EXPECT_EQ(t.call(t.node_id(0, 0), lookup).error(), proto::PERMISSION_DENIED);
 }
 
+// Status lag_us on the secondary's own clock: 0 when it applied the newest primary index it
+// knows of; while it knows of entries it cannot apply, the time since it first learned of
+// the oldest of them (so it grows with the outage); 0 again once it caught up.
+TEST(Cluster, SecondaryLagIsZeroWhenCaughtUpAndGrowsWhileEntriesAreKnownButNotApplied) {
+  TopologyOptions o = two_clusters(18);
+  o.node.inflight_batches_max = 1;  // one unacknowledged batch of one entry at a time
+  o.node.batch_entries_max = 1;
+  Topology t(o);
+  ASSERT_TRUE(t.setup_replication());
+  std::string token = t.login(t.active_id(0));
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(t.write(t.active_id(0), token, "kv/l" + std::to_string(i), "v").error(), proto::OK);
+  }
+  ASSERT_TRUE(t.run_until(
+      [&] { return t.active(1)->last_remote_wal() == t.active(0)->last_wal(); }, 5 * kUsPerSec));
+  t.world().run_for(1 * kUsPerSec);  // heartbeats keep reporting the same head
+  EXPECT_EQ(t.active(1)->status().lag_us(), 0);
+  EXPECT_EQ(t.active(1)->status().lag_entries(), 0u);
+  // Acks stop reaching the primary: at most one more entry is shipped, while heartbeats go
+  // on telling the secondary how far the primary got.
+  for (NodeId a : t.cluster_nodes(1)) {
+    for (NodeId b : t.cluster_nodes(0)) t.world().network().block(a, b);
+  }
+  TimeUs written_at = t.world().now();
+  for (int i = 5; i < 10; ++i) {
+    ASSERT_EQ(t.write(t.active_id(0), token, "kv/l" + std::to_string(i), "v").error(), proto::OK);
+  }
+  t.world().run_for(1 * kUsPerSec);
+  auto s1 = t.active(1)->status();
+  EXPECT_GT(s1.lag_entries(), 0u);
+  EXPECT_GT(s1.lag_us(), 500 * kUsPerMs);  // learned within a heartbeat of the writes
+  EXPECT_LE(s1.lag_us(), t.world().now() - written_at + 100 * kUsPerMs);  // clock drift
+  t.world().run_for(2 * kUsPerSec);
+  auto s2 = t.active(1)->status();
+  EXPECT_GE(s2.lag_us(), s1.lag_us() + 1900 * kUsPerMs);  // grows with the outage
+  t.world().network().heal_all();
+  ASSERT_TRUE(t.run_until(
+      [&] { return t.active(1)->last_remote_wal() == t.active(0)->last_wal(); }, 20 * kUsPerSec));
+  EXPECT_EQ(t.active(1)->status().lag_us(), 0);
+}
+
 }  // namespace
 }  // namespace replsim::cluster

@@ -233,6 +233,7 @@ proto::ReplicationStatus NodeImpl::build_status() const {
     s.set_primary_cluster_addr(std::to_string(c.primary_cluster_id()));
     uint64_t plw = secondary_->primary_last_wal();
     s.set_lag_entries(plw > secondary_->applied().value ? plw - secondary_->applied().value : 0);
+    s.set_lag_us(secondary_->lag_us());
     s.set_last_heartbeat_us(secondary_->last_heartbeat_us());
   }
   return s;

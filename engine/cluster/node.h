@@ -14,7 +14,12 @@
 //   cluster keyring, read from "ha/keyring"; answers' values come back sealed). The active
 //   node of a secondary forwards replicated writes to the primary's active node, token
 //   stripped. Forwarded requests keep the client's request_id; the primary applies each
-//   write once (dedupe table, persisted for forwarded writes). A forward unanswered after
+//   write once (dedupe table, persisted for forwarded writes in the write's transaction).
+//   A forwarded write is stamped, where it enters the engine, with the epoch of the lineage
+//   the cluster follows (ForwardRequest.write_epoch; standbys read it from "ha/lineage"),
+//   and only the primary of that epoch commits it: a resend that reaches a newly promoted
+//   primary is refused with UNAVAILABLE (outcome unknown) instead of being applied again,
+//   since the first send may have committed on the old primary. A forward unanswered after
 //   forward_timeout_us fails with UNAVAILABLE; it is resent every forward_retry_us.
 // - An active node whose store failed (fsync error) or whose merkle index reports corruption
 //   gives the lock up (step-down); the next holder reopens storage and recovers the index.
@@ -97,6 +102,9 @@ struct NodeCounters {
   uint64_t local_writes_committed = 0;  // tokens, local paths
   uint64_t requests_forwarded = 0;      // requests this node sent to another node
   uint64_t writes_deduplicated = 0;     // retries answered from the dedupe table
+  // Forwarded writes refused because their write_epoch is not this primary's (outcome
+  // unknown: a resend after a failover must not commit them a second time).
+  uint64_t forwards_refused_epoch_changed = 0;
   uint64_t raw_waits = 0;               // forwarded writes held for read-after-write
   uint64_t raw_warnings = 0;            // ... answered with a warning
   uint64_t batches_sent = 0;

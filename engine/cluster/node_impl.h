@@ -30,6 +30,8 @@ using OperatorReply = std::function<void(proto::OperatorResponse)>;
 struct Origin {
   bool trusted = false;  // forwarded by another cluster's node: the token was checked there
   uint32_t hops = 0;
+  // Writes: ForwardRequest.write_epoch of the request (0 = not stamped yet).
+  uint64_t write_epoch = 0;
 };
 
 class NodeImpl {
@@ -71,8 +73,10 @@ class NodeImpl {
                     Reply reply);
   void handle_read(proto::ClientRequest req, Origin origin, Reply reply);
   void serve_read(const proto::ClientRequest& req, Reply reply);
+  // `origin.write_epoch`, when set, must be this primary's epoch for a replicated write
+  // (else UNAVAILABLE: the write may have committed in that epoch, outcome unknown).
   void commit_write(const proto::ClientRequest& req, std::optional<proto::KeyChange> sealed,
-                    bool forwarded, Reply reply);
+                    Origin origin, Reply reply);
   void forward(std::function<NodeId(uint32_t attempt)> target, proto::ForwardRequest fwd,
                Reply reply, OperatorReply op_reply);
   void on_forward_request(NodeId from, proto::ForwardRequest fwd);

@@ -67,6 +67,15 @@ void NodeImpl::handle_operator(proto::OperatorRequest req, Origin origin, Operat
       return secondary_->activate(req.update_primary().token(), false, done);
     case proto::OperatorRequest::kPromote:
       if (m != "secondary") return done(Status::invalid_argument("not a secondary"));
+      if (secondary_ && secondary_->catching_up()) {
+        // An epoch must start from a prefix of the primary's history; right after a
+        // merkle-sync the state mixes fetched (newer) values with older ones.
+        return done(Status::unavailable(
+            "catching up after merkle-sync: applied " +
+            std::to_string(secondary_->applied().value) + " of " +
+            std::to_string(replica_->config().catch_up_index()) +
+            "; the state is not a prefix of the primary's history yet, promote later"));
+      }
       return promote(id, std::move(reply));
     case proto::OperatorRequest::kDemote:
       if (m != "primary") return done(Status::invalid_argument("not a primary"));
@@ -132,6 +141,8 @@ void NodeImpl::promote(uint64_t id, OperatorReply reply) {
   secondary_.reset();
   c.clear_primary_nodes();
   c.clear_credential();
+  c.clear_primary_epoch();
+  c.clear_catch_up_index();
   enable_primary(id, std::move(reply));
 }
 
@@ -139,6 +150,7 @@ void NodeImpl::demote(uint64_t id, OperatorReply reply) {
   auto& c = replica_->config();
   proto::ReplicationConfig before = c;
   c.set_mode("secondary");
+  c.set_primary_epoch(c.epoch());  // until update-primary names the primary to follow
   c.clear_primary_nodes();
   c.clear_secondaries();
   c.clear_tokens();

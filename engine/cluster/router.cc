@@ -73,6 +73,11 @@ void NodeImpl::handle_client(proto::ClientRequest req, std::optional<proto::KeyC
     proto::ForwardRequest fwd;
     fwd.set_hops(origin.hops + 1);
     fwd.set_origin_cluster(config_.cluster_id.value);
+    if (req.has_write() || req.has_del()) {
+      // Stamped here, where the request enters the engine: every resend keeps it.
+      fwd.set_write_epoch(origin.write_epoch != 0 ? origin.write_epoch
+                                                  : replication::read_lineage_file(env_.fs()));
+    }
     *fwd.mutable_request() = std::move(req);
     if (sealed) *fwd.mutable_sealed() = std::move(*sealed);
     return forward([this](uint32_t a) { return active_target(a); }, std::move(fwd),
@@ -123,11 +128,15 @@ void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyCh
   }
   bool local = replica_->mounts().is_local(path);
   if (local || mode() != "secondary") {
-    return commit_write(req, std::move(sealed), origin.hops > 0, std::move(reply));
+    return commit_write(req, std::move(sealed), origin, std::move(reply));
   }
-  // A secondary: seal the value here (ciphertext only on the wire), forward to the primary.
+  // A secondary: seal the value here (ciphertext only on the wire), forward to the primary,
+  // stamped with the lineage epoch (kept from the standby that stamped it, if any): only the
+  // primary of that epoch may commit it, whatever failover happens before an answer.
   proto::ForwardRequest fwd;
   fwd.set_hops(origin.hops + 1);
+  fwd.set_write_epoch(origin.write_epoch != 0 ? origin.write_epoch
+                                              : replication::forward_epoch(replica_->config()));
   sign_cross_cluster(&fwd);
   if (req.has_write()) {
     auto* k = fwd.mutable_sealed();
@@ -172,15 +181,30 @@ void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyCh
 }
 
 void NodeImpl::commit_write(const proto::ClientRequest& req, std::optional<proto::KeyChange> sealed,
-                            bool forwarded, Reply reply) {
+                            Origin origin, Reply reply) {
   uint64_t id = req.request_id();
+  const std::string& path = req.has_write() ? req.write().path() : req.del().path();
+  const bool local = replica_->mounts().is_local(path);
+  const bool forwarded = origin.hops > 0;
+  const uint64_t epoch = replica_->config().epoch();
+  if (!local && origin.write_epoch != 0 && origin.write_epoch != epoch) {
+    // An engine resend that crossed a change of primary: the first send may have committed
+    // in epoch write_epoch (on a branch this primary may or may not have), and this
+    // primary's dedupe table cannot tell. Committing again could apply the write twice.
+    counters_.forwards_refused_epoch_changed++;
+    return reply(error_response(
+        id, proto::UNAVAILABLE,
+        "the primary changed while this write was forwarded (epoch " +
+            std::to_string(origin.write_epoch) + " -> " + std::to_string(epoch) +
+            "); its outcome is unknown"));
+  }
   auto done_it = dedupe_.find(id);
   if (done_it != dedupe_.end()) {
     counters_.writes_deduplicated++;
     proto::ClientResponse r;
     r.set_request_id(id);
     r.set_wal_index(done_it->second);
-    r.mutable_index_state()->set_epoch(replica_->config().epoch());
+    r.mutable_index_state()->set_epoch(epoch);
     r.mutable_index_state()->set_wal_index(done_it->second);
     r.set_served_by_cluster(config_.cluster_id.value);
     r.set_served_by_node(env_.self().value);
@@ -192,8 +216,6 @@ void NodeImpl::commit_write(const proto::ClientRequest& req, std::optional<proto
     inflight->second.push_back(std::move(reply));
     return;
   }
-  const std::string& path = req.has_write() ? req.write().path() : req.del().path();
-  bool local = replica_->mounts().is_local(path);
   Transaction txn;
   if (req.has_write()) {
     txn.put(path,
@@ -365,7 +387,7 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
                            });
   }
   if (!check_active()) return relay_forward(from, std::move(fwd));
-  Origin origin{fwd.origin_cluster() != config_.cluster_id.value, fwd.hops()};
+  Origin origin{fwd.origin_cluster() != config_.cluster_id.value, fwd.hops(), fwd.write_epoch()};
   // A resend of a write this primary already accepted (committed or in flight) is answered
   // with that write's outcome even when its credential proof is no longer current (the
   // secondary was re-activated by update-primary between the two sends): refusing it would

@@ -260,6 +260,7 @@ void Primary::on_merkle(NodeId from, const proto::MerkleRound& round) {
   auto* reply = out.mutable_merkle_round();
   reply->set_session(round.session());
   reply->set_kind(round.kind() + 1);
+  reply->set_primary_last_wal(replica_.store().last_wal_index().value);
   if (!authenticated(round.secondary_id(), round.credential_proof())) {
     reply->set_error(proto::STREAM_DENIED);
     send_envelope(env_, from, out);

@@ -73,6 +73,35 @@ void Replica::write_keyring_file() {
   (*file)->sync([](Status s) { s.ignore(); });
 }
 
+uint64_t read_lineage_file(FileSystem& fs) {
+  if (!fs.exists(kLineageFile)) return 0;
+  auto file = fs.open(kLineageFile, false);
+  if (!file.is_ok()) return 0;
+  std::string bytes;
+  if (!(*file)->read(0, (*file)->size(), &bytes).is_ok() || bytes.size() != 8) return 0;
+  uint64_t epoch = 0;
+  for (int i = 7; i >= 0; --i) epoch = (epoch << 8) | static_cast<uint8_t>(bytes[i]);
+  return epoch;
+}
+
+uint64_t forward_epoch(const proto::ReplicationConfig& config) {
+  if (config.mode() == "secondary" && config.primary_epoch() != 0) return config.primary_epoch();
+  return config.epoch();
+}
+
+void Replica::write_lineage_file() {
+  const uint64_t epoch = forward_epoch(config_);
+  if (lineage_written_ == epoch) return;
+  auto file = env_.fs().open(kLineageFile, true);
+  if (!file.is_ok()) return;  // fenced or disk trouble: standbys keep the previous one
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((epoch >> (8 * i)) & 0xff);
+  (*file)->write(0, std::move(bytes), [](Status s) { s.ignore(); });
+  (*file)->truncate(8).ignore();
+  (*file)->sync([](Status s) { s.ignore(); });
+  lineage_written_ = epoch;
+}
+
 Replica::Replica(Env& env, std::unique_ptr<Store> store, LockGeneration generation)
     : env_(env),
       store_(std::move(store)),
@@ -121,6 +150,7 @@ void Replica::open(Env& env, ReplicaOptions options, LockGeneration generation,
     if (!s.is_ok()) return done(s);
     Replica* rr = shared->get();
     rr->write_keyring_file();
+    rr->write_lineage_file();
     if (!fresh_keyring) return done(std::move(*shared));
     Transaction txn;
     txn.put(std::string(kKeyringPath), rr->barrier_->keyring().serialize());
@@ -164,7 +194,8 @@ void Replica::apply_to_merkle(std::optional<WalIndex> index,
   index_->apply(*index, changes);
 }
 
-void Replica::add_config(Transaction* txn) const {
+void Replica::add_config(Transaction* txn) {
+  write_lineage_file();
   std::string bytes;
   config_.SerializeToString(&bytes);
   txn->put(std::string(kConfigPath), std::move(bytes));

@@ -24,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/aries/aries_index.h"
@@ -45,6 +46,17 @@ inline constexpr const char* kKeyringFile = "ha/keyring";
 
 // The keyring in kKeyringFile, or kNotFound before an active node wrote it.
 Result<Keyring> read_keyring_file(FileSystem& fs);
+
+// The epoch of the primary lineage the cluster follows (its config epoch), also in this small
+// file of the cluster storage, so a standby can stamp the writes it forwards with it
+// (ForwardRequest.write_epoch). Advisory: a stale value only makes the primary refuse the
+// write (outcome unknown), never commit it twice.
+inline constexpr const char* kLineageFile = "ha/lineage";
+// The epoch in kLineageFile, or 0 when there is none (yet) or it is unreadable.
+uint64_t read_lineage_file(FileSystem& fs);
+// The epoch of the primary a write entering this cluster is destined for: a primary's own
+// epoch; a secondary's primary_epoch (its epoch when that is not recorded).
+uint64_t forward_epoch(const proto::ReplicationConfig& config);
 
 struct ReplicaOptions {
   std::vector<std::string> local_prefixes;  // beyond "sys/"
@@ -79,7 +91,7 @@ class Replica {
   proto::ReplicationConfig& config() { return config_; }
   // Persists config() (local path). Adds it to `txn` when given instead of committing alone.
   void save_config(std::function<void(Status)> done);
-  void add_config(Transaction* txn) const;
+  void add_config(Transaction* txn);
 
   // Commits a transaction (fenced); updates the merkle index on success.
   void commit(Transaction txn, CommitCallback done);
@@ -88,6 +100,10 @@ class Replica {
   void install_keyring(Keyring keyring, std::function<void(Status)> done);
   // Rewrites kKeyringFile from the barrier's keyring (fenced like every storage write).
   void write_keyring_file();
+  // Rewrites kLineageFile when forward_epoch(config()) differs from what this replica last
+  // wrote.
+  // Called by add_config / save_config and at open.
+  void write_lineage_file();
 
   // Replicated data, decrypted (checkers).
   std::map<std::string, std::string> replicated_plaintext() const;
@@ -107,6 +123,7 @@ class Replica {
   std::unique_ptr<aries::AriesIndex> index_;
   proto::ReplicationConfig config_;
   LockGeneration generation_;
+  std::optional<uint64_t> lineage_written_;  // epoch this replica last wrote to kLineageFile
   ReplicaCounters counters_;
   std::shared_ptr<bool> alive_;
 };

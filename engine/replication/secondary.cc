@@ -64,6 +64,7 @@ void Secondary::start() {
   applied_ =
       (remote && remote->epoch.value == replica_.config().epoch()) ? remote->index : WalIndex();
   submitted_ = applied_;
+  reset_primary_head();
   if (replica_.config().mode() != "secondary" || replica_.config().primary_nodes().empty()) {
     set_state("idle");
     return;
@@ -170,7 +171,7 @@ void Secondary::on_stream_response(NodeId from, const proto::StreamResponse& r) 
   if (r.session() != session_ || session_ == 0 || expected_ != kStreamAnswer) return;
   take_answer();
   last_heard_us_ = env_.now_us();
-  primary_last_wal_ = std::max(primary_last_wal_, r.primary_last_wal());
+  learn_primary_head(r.primary_last_wal());
   switch (r.error()) {
     case proto::STREAM_OK:
       on_stream_accepted(from);
@@ -209,7 +210,7 @@ void Secondary::on_batch(NodeId from, const proto::WalBatch& b) {
     return;
   }
   last_heard_us_ = env_.now_us();
-  primary_last_wal_ = std::max(primary_last_wal_, b.primary_last_wal());
+  learn_primary_head(b.primary_last_wal());
   counters_.batches_applied++;
   // Batches of this session mean the primary accepted it, even if its answer was lost.
   if (state_ == "connecting") on_stream_accepted(from);
@@ -240,6 +241,7 @@ void Secondary::on_batch(NodeId from, const proto::WalBatch& b) {
         if (session != session_ && index <= applied_.value) return;
         REPLSIM_ASSERT(index > applied_.value);
         applied_ = WalIndex(index);
+        trim_lag_marks();
       }
       counters_.entries_applied++;
       if (applied_fn_) applied_fn_(Epoch(epoch), WalIndex(index));
@@ -269,7 +271,7 @@ void Secondary::on_heartbeat(NodeId from, const proto::Heartbeat& h) {
   last_heard_us_ = env_.now_us();
   last_heartbeat_us_ = env_.now_us();
   if (state_ == "connecting") on_stream_accepted(from);
-  primary_last_wal_ = std::max(primary_last_wal_, h.primary_last_wal());
+  learn_primary_head(h.primary_last_wal());
   if (state_ != "stream-wals") return;
   // The last batch was lost (no later batch shows the gap): ask again.
   bool stalled =
@@ -282,6 +284,37 @@ void Secondary::on_heartbeat(NodeId from, const proto::Heartbeat& h) {
   } else {
     send_ack();
   }
+}
+
+void Secondary::learn_primary_head(uint64_t index) {
+  if (index <= primary_last_wal_) return;
+  primary_last_wal_ = index;
+  if (index <= applied_.value) return;
+  if (lag_marks_.size() >= kLagMarksMax) {
+    lag_marks_.back().first = index;
+  } else {
+    lag_marks_.emplace_back(index, env_.now_us());
+  }
+}
+
+void Secondary::reset_primary_head() {
+  primary_last_wal_ = 0;
+  lag_marks_.clear();
+}
+
+void Secondary::trim_lag_marks() {
+  while (!lag_marks_.empty() && lag_marks_.front().first <= applied_.value) {
+    lag_marks_.pop_front();
+  }
+}
+
+TimeUs Secondary::lag_us() const {
+  if (applied_.value >= primary_last_wal_ || lag_marks_.empty()) return 0;
+  // The first mark above applied_ is when the oldest unapplied index was first known.
+  for (const auto& [index, since_us] : lag_marks_) {
+    if (index > applied_.value) return std::max<TimeUs>(0, env_.now_us() - since_us);
+  }
+  return 0;
 }
 
 void Secondary::wait_for(uint64_t epoch, uint64_t index, TimeUs timeout_us,

@@ -10,9 +10,14 @@
 // - Within an epoch the applied index never moves backwards (asserted). A batch, heartbeat or
 //   answer of another session or an older epoch is ignored (fencing of old-epoch streams).
 // - Merkle-sync applies its changes in one storage transaction that also records the resume
-//   position (guard, epoch); streaming then resumes at guard + 1.
+//   position (guard, epoch); streaming then resumes at guard + 1. When it changed keys, the
+//   same transaction records config catch_up_index: the primary's head during the rounds.
+//   The fetched values may be that new while the other keys are at the guard, so the state
+//   is a prefix of the primary's history again only once applied() reaches catch_up_index;
+//   until then catching_up() is true and promotion is refused (cluster/operator.cc).
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <tuple>
@@ -49,7 +54,16 @@ class Secondary {
   Epoch epoch() const { return Epoch(replica_.config().epoch()); }
   WalIndex applied() const { return applied_; }
   uint64_t primary_last_wal() const { return primary_last_wal_; }
+  // Replication lag on this secondary's own clock (no cross-node clock comparison): 0 when
+  // applied() has reached the highest primary index it knows of (primary_last_wal()); else
+  // the time since it first learned (from a batch, heartbeat or stream answer) of the oldest
+  // primary index it has not applied yet. Reset when it starts following another primary
+  // lineage (activation, restart, or a merkle-sync into another epoch).
+  TimeUs lag_us() const;
   TimeUs last_heartbeat_us() const { return last_heartbeat_us_; }
+  // After a merkle-sync that changed keys, until applied() reaches the primary's head
+  // during that sync (config catch_up_index): the state is no prefix state yet.
+  bool catching_up() const { return replica_.config().catch_up_index() > applied_.value; }
   // Has (epoch, index) of the primary lineage been applied here?
   bool has_state(uint64_t epoch, uint64_t index) const;
   // Calls fn(true) once has_state, or fn(false) after timeout_us (own clock).
@@ -85,6 +99,12 @@ class Secondary {
   void send_request(proto::NodeEnvelope out, uint32_t expected);
   void take_answer();
   void notify_waiters();
+  // The primary reported its WAL head `index` (batch, heartbeat, stream answer).
+  void learn_primary_head(uint64_t index);
+  // Forgets what it knew of the primary's head (another lineage from now on).
+  void reset_primary_head();
+  // Drops lag marks at or below applied_.
+  void trim_lag_marks();
   std::string proof_;             // cached credential proof
   std::string proof_credential_;  // the credential it was computed from
 
@@ -102,7 +122,12 @@ class Secondary {
   WalIndex applied_;    // acknowledged by storage
   WalIndex submitted_;  // handed to storage
   uint64_t primary_last_wal_ = 0;
+  // (primary head index, own time it was first learned), increasing in both; at most
+  // kLagMarksMax (when full, the newest mark is raised instead: lag stays an upper bound).
+  static constexpr size_t kLagMarksMax = 1024;
+  std::deque<std::pair<uint64_t, TimeUs>> lag_marks_;
   uint64_t target_epoch_ = 0;  // epoch of the primary being reconciled with
+  uint64_t reconcile_head_ = 0;  // highest primary head in this reconciliation's replies
   TimeUs last_heard_us_ = 0;
   TimeUs last_heartbeat_us_ = 0;
   TimeUs backoff_us_ = 0;

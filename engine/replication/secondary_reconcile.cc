@@ -79,6 +79,8 @@ void Secondary::on_activation_response(const proto::ActivationResponse& r) {
   c.clear_primary_nodes();
   for (NodeId n : activation_nodes_) c.add_primary_nodes(n.value);
   c.set_epoch(activation_clear_ ? r.epoch() : c.epoch());
+  if (activation_clear_) c.clear_catch_up_index();  // an empty state is the empty prefix
+  c.set_primary_epoch(r.epoch());
   c.set_highest_epoch_seen(std::max(c.highest_epoch_seen(), r.epoch()));
   c.clear_secondaries();
   c.clear_tokens();
@@ -99,6 +101,7 @@ void Secondary::on_activation_response(const proto::ActivationResponse& r) {
 void Secondary::start_reconcile() {
   set_state("merkle-diff");
   counters_.merkle_diffs++;
+  reconcile_head_ = 0;
   reconcile_ = std::make_unique<merkle::ReplicaReconcile>(reconcile_hash_bytes_);
   proto::MerkleDiffRequest req = reconcile_->start(replica_.merkle());
   send_merkle(1, req.SerializeAsString());
@@ -121,6 +124,7 @@ void Secondary::on_merkle(const proto::MerkleRound& m) {
   take_answer();
   last_heard_us_ = env_.now_us();
   if (m.error() != proto::STREAM_OK) return schedule_reconnect();
+  reconcile_head_ = std::max(reconcile_head_, m.primary_last_wal());
   merkle::MerkleIndex& index = replica_.merkle();
   Result<merkle::ReplicaStep> step = Status::invalid_argument("unexpected merkle round");
   if (m.kind() == 2) {
@@ -163,14 +167,19 @@ void Secondary::apply_sync(std::vector<proto::KeyChange> changes) {
       txn.put(k.path(), k.ciphertext());
     }
   }
+  const bool epoch_changed = epoch != c.epoch();
   txn.set_last_remote = RemotePosition{WalIndex(guard), Epoch(epoch)};
   c.set_epoch(epoch);
+  c.set_primary_epoch(epoch);
+  // No change: the state equals the primary's at the guard (a prefix state already).
+  c.set_catch_up_index(changes.empty() ? 0 : std::max(guard, reconcile_head_));
   c.set_highest_epoch_seen(std::max(c.highest_epoch_seen(), epoch));
   replica_.add_config(&txn);
   uint64_t session = session_;
   size_t fetched = changes.size();
   std::weak_ptr<bool> alive = alive_;
-  replica_.commit(std::move(txn), [this, alive, session, guard, fetched](Result<CommitInfo> r) {
+  replica_.commit(std::move(txn), [this, alive, session, guard, fetched,
+                                   epoch_changed](Result<CommitInfo> r) {
     if (alive.expired()) return;
     if (!r.is_ok() || session != session_) return schedule_reconnect();
     if (!reconcile_->verify(replica_.merkle())) {
@@ -180,8 +189,11 @@ void Secondary::apply_sync(std::vector<proto::KeyChange> changes) {
     }
     counters_.merkle_syncs++;
     counters_.keys_synced += fetched;
+    if (epoch_changed) reset_primary_head();
+    learn_primary_head(reconcile_head_);
     applied_ = WalIndex(guard);
     submitted_ = applied_;
+    trim_lag_marks();
     if (reconciled_fn_) reconciled_fn_(Epoch(replica_.config().epoch()), applied_);
     notify_waiters();
     resume_stream(WalIndex(guard + 1));

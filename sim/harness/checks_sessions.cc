@@ -104,11 +104,13 @@ CheckerResult check_monotonic_positions(const History& h, const Observations& o,
   };
   size_t i = 0;
   size_t j = 0;
-  // Merge positions and secondary snapshots in time order.
+  // Merge positions and secondary snapshots in time order. At equal times the snapshot goes
+  // first: a sample and an apply completion in the same microsecond ran in an order not
+  // recorded, and "apply first" flags a sample taken just before it as a step back.
   while (i < o.positions.size() || j < o.snapshots.size()) {
     bool take_position = j >= o.snapshots.size() ||
                          (i < o.positions.size() &&
-                          o.positions[i].time_us <= o.snapshots[j].time_us);
+                          o.positions[i].time_us < o.snapshots[j].time_us);
     std::string why;
     TimeUs t = 0;
     if (take_position) {
