@@ -87,6 +87,18 @@ proto::Scenario to_scenario_proto(const harness::ScenarioConfig& c, uint64_t see
   pw->set_value_bytes(w.value_bytes);
   pw->set_zipf_exponent(w.zipf_exponent);
   pw->set_clients(w.clients);
+  switch (w.placement) {  // read_after_write puts every client on a secondary
+    case harness::ClientPlacement::kSpreadAllNodes:
+      pw->set_placement(proto::SPREAD_ALL_NODES);
+      break;
+    case harness::ClientPlacement::kPrimaryOnly:
+      pw->set_placement(proto::PRIMARY_ONLY);
+      break;
+    case harness::ClientPlacement::kSecondariesOnly:
+      pw->set_placement(proto::SECONDARIES_ONLY);
+      break;
+  }
+  pw->set_outstanding_max(w.open_loop_outstanding_max);
   pw->set_closed_loop(w.mode == harness::LoadMode::kClosedLoop);
   pw->set_think_time_ms(w.think_time_us / 1000.0);
   pw->set_require_index_state_fraction(w.require_index_state_fraction);
