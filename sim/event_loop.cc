@@ -78,13 +78,51 @@ void EventLoop::cancel(EventId id) {
   s.pending = false;
   s.fn = nullptr;
   --live_;
-  // The heap entry stays; it is skipped (and the slot freed) when it reaches the top.
+  // The heap entry stays; it is skipped (and the slot freed) when it reaches the top, or
+  // dropped by compact() once cancelled entries dominate the heap.
+  ++cancelled_;
+  if (cancelled_ >= kCompactMin && cancelled_ > live_) compact();
+}
+
+void EventLoop::compact() {
+  size_t kept = 0;
+  for (const HeapEntry& e : heap_) {
+    Slot& s = slots_[e.slot()];
+    if (s.pending) {
+      heap_[kept++] = e;
+    } else {
+      ++s.generation;
+      free_slots_.push_back(e.slot());
+    }
+  }
+  heap_.resize(kept);
+  cancelled_ = 0;
+  // Floyd's heapify for the 4-ary layout: sift down every internal node, last first.
+  if (kept < 2) return;
+  for (size_t start = (kept - 2) / 4 + 1; start-- > 0;) {
+    const HeapEntry moving = heap_[start];
+    size_t i = start;
+    for (;;) {
+      const size_t first = 4 * i + 1;
+      if (first >= kept) break;
+      size_t best = first;
+      const size_t end = std::min(first + 4, kept);
+      for (size_t c = first + 1; c < end; ++c) {
+        if (before(heap_[c], heap_[best])) best = c;
+      }
+      if (!before(heap_[best], moving)) break;
+      heap_[i] = heap_[best];
+      i = best;
+    }
+    heap_[i] = moving;
+  }
 }
 
 void EventLoop::drop_cancelled_top() {
   while (!heap_.empty() && !slots_[heap_.front().slot()].pending) {
     const uint32_t slot = heap_.front().slot();
     heap_pop();
+    --cancelled_;
     ++slots_[slot].generation;
     free_slots_.push_back(slot);
   }

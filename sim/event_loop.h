@@ -4,6 +4,9 @@
 // order they were scheduled, so a run depends only on the seed. Virtual time moves only here.
 // Callbacks live in a slab; a 4-ary heap of (time, seq, slot) orders them, and an event id
 // carries the slot's generation so that cancel() of a fired or reused slot is a harmless no-op.
+// A cancelled event's heap entry stays until it reaches the top, unless cancelled entries
+// outnumber the live ones (and kCompactMin): then the heap is rebuilt from the live entries, so
+// long timers that are usually cancelled (request timeouts) cannot grow it without bound.
 // Bounds (asserted): 2^24 events pending at once, 2^40 events scheduled per loop.
 #pragma once
 
@@ -45,6 +48,8 @@ class EventLoop {
   bool event_limit_reached() const { return events_run_ >= events_max_; }
   uint64_t events_run() const { return events_run_; }
   size_t pending() const { return live_; }
+  // Heap entries held, cancelled ones included (bounded by ~2 * pending() + kCompactMin).
+  size_t heap_entries() const { return heap_.size(); }
   // Time of the next pending event, or -1 when none.
   TimeUs next_time();
 
@@ -77,12 +82,16 @@ class EventLoop {
   void heap_push(const HeapEntry& entry);
   void heap_pop();
   void drop_cancelled_top();
+  // Drops every cancelled entry (freeing its slot) and re-heapifies: O(heap size).
+  void compact();
+  static constexpr size_t kCompactMin = 1024;  // cancelled entries before compacting pays
 
   TimeUs now_us_ = 0;
   uint64_t next_seq_ = 0;
   uint64_t events_run_ = 0;
   uint64_t events_max_ = UINT64_MAX;
   size_t live_ = 0;
+  size_t cancelled_ = 0;  // heap entries whose slot was cancelled (skipped when they surface)
   std::vector<HeapEntry> heap_;
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;

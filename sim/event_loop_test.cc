@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace replsim::sim {
@@ -50,6 +51,47 @@ TEST(EventLoopTest, RunWhileStopsOnPredicate) {
   loop.run_while([&] { return count < 4; });
   EXPECT_EQ(count, 4);
   EXPECT_EQ(loop.now(), 3);
+}
+
+// Mostly-cancelled long timers (request timeouts) compact away; the survivors still run in
+// (time, schedule order), no cancelled event runs, and ids freed by compaction stay stale.
+TEST(EventLoopTest, CompactionKeepsOrderAndBoundsTheHeap) {
+  EventLoop loop;
+  std::vector<std::pair<TimeUs, int>> ran;
+  std::vector<EventId> ids;
+  std::vector<std::pair<TimeUs, int>> expected;
+  uint64_t x = 12345;
+  auto next = [&] { return x = x * 6364136223846793005ull + 1442695040888963407ull; };
+  size_t heap_max = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const TimeUs t = 1000 + static_cast<TimeUs>((next() >> 33) % 500);
+    ids.push_back(loop.at(t, [&ran, t, i] { ran.emplace_back(t, i); }));
+    if (i % 10 == 3) {
+      expected.emplace_back(t, i);
+    } else {
+      loop.cancel(ids.back());
+    }
+    heap_max = std::max(heap_max, loop.heap_entries());
+  }
+  EXPECT_EQ(loop.pending(), expected.size());
+  EXPECT_LT(heap_max, 2 * expected.size() + 1100);
+  for (EventId id : ids) loop.cancel(id);  // stale or live: cancels exactly the live ones
+  EXPECT_EQ(loop.pending(), 0u);
+  loop.run_until(5000);
+  EXPECT_TRUE(ran.empty());
+
+  // Again without the blanket cancel: the survivors run in order.
+  ids.clear();
+  for (int i = 0; i < 20000; ++i) {
+    const TimeUs t = 6000 + static_cast<TimeUs>((next() >> 33) % 500);
+    EventId id = loop.at(t, [&ran, t, i] { ran.emplace_back(t, i); });
+    if (i % 10 != 3) loop.cancel(id);
+  }
+  loop.run_until(10000);
+  // (time, index) order is (time, schedule order): index i was scheduled i-th.
+  EXPECT_EQ(ran.size(), 2000u);
+  EXPECT_TRUE(std::is_sorted(ran.begin(), ran.end()));
+  for (const auto& [t, i] : ran) EXPECT_EQ(i % 10, 3);
 }
 
 }  // namespace
