@@ -195,7 +195,9 @@ class Store {
   Status recover();
   Status load_snapshot();
   Status replay_log();
-  void apply_record(const StoreRecord& record);
+  // Applies `record` to the index and the WAL buffer; moves its mutations' paths and values
+  // out (the caller keeps only seq and the WAL position).
+  void apply_record(StoreRecord& record);
   void seal(std::string recovered_log);
   void seal_done(Status status);
 

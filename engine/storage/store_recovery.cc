@@ -212,24 +212,28 @@ Status Store::replay_log() {
   return Status::ok();
 }
 
-void Store::apply_record(const StoreRecord& r) {
+void Store::apply_record(StoreRecord& r) {
   REPLSIM_ASSERT(r.seq == last_seq_ + 1);
-  for (const StoredMutation& m : r.mutations) {
-    if (m.mutation.deleted) {
-      auto it = data_.find(m.mutation.path);
-      if (it != data_.end()) data_.erase(it);
-    } else {
-      data_.insert_or_assign(m.mutation.path, m.mutation.value);
-    }
-  }
   if (r.new_generation) generation_ = *r.new_generation;
   if (r.new_epoch) epoch_ = *r.new_epoch;
   if (r.last_remote) last_remote_ = r.last_remote;
   if (r.wal_index) {
     // An entry not after the buffer's last (a secondary following a new primary) restarts it.
     if (*r.wal_index <= wal_.last_index()) wal_.reset(WalIndex(r.wal_index->value - 1));
-    wal_.append(r.wal_entry(), env_.now_us());
+    wal_.append(r.wal_entry(), env_.now_us());  // copies: before the values move below
     last_wal_index_ = *r.wal_index;
+  }
+  for (StoredMutation& sm : r.mutations) {
+    Mutation& m = sm.mutation;
+    auto it = data_.lower_bound(m.path);
+    const bool found = it != data_.end() && it->first == m.path;
+    if (m.deleted) {
+      if (found) data_.erase(it);
+    } else if (found) {
+      it->second = std::move(m.value);
+    } else {
+      data_.emplace_hint(it, std::move(m.path), std::move(m.value));
+    }
   }
   last_seq_ = r.seq;
 }
