@@ -122,6 +122,7 @@ harness::OperatorActionKind map_action(proto::ActionKind kind) {
     case proto::UPDATE_PRIMARY: return K::kUpdatePrimary;
     case proto::FAILOVER: return K::kFailover;
     case proto::UNPLANNED_FAILOVER: return K::kUnplannedFailover;
+    case proto::ROGUE_JOIN: return K::kRogueJoin;
     default: return K::kStatus;
   }
 }
@@ -131,17 +132,22 @@ harness::OperatorActionKind map_action(proto::ActionKind kind) {
 MappedScenario map_scenario(const proto::Scenario& s) {
   MappedScenario out;
   std::map<std::string, int32_t> id_of;
+  std::string rogue;  // deployed after the replication topology (index N + 1)
   for (const proto::Cluster& c : s.topology().clusters()) {
     if (c.role() == proto::PRIMARY) out.cluster_names.insert(out.cluster_names.begin(), c.name());
+    else if (c.role() == proto::ROGUE) rogue = c.name();
     else out.cluster_names.push_back(c.name());
   }
+  const uint32_t replicating = static_cast<uint32_t>(out.cluster_names.size());
+  if (!rogue.empty()) out.cluster_names.push_back(rogue);
   for (size_t i = 0; i < out.cluster_names.size(); ++i) {
     id_of[out.cluster_names[i]] = static_cast<int32_t>(i);
   }
   auto cluster = [&](const std::string& name) { return id_of.count(name) ? id_of[name] : 0; };
   harness::ScenarioConfig& c = out.config;
   c.name = s.name();
-  c.topology.secondary_clusters = static_cast<uint32_t>(out.cluster_names.size()) - 1;
+  c.topology.secondary_clusters = replicating - 1;
+  c.topology.rogue_cluster = !rogue.empty();
   c.topology.nodes_per_cluster = s.topology().nodes_per_cluster();
   c.topology.lan = map_link(s.lan(), sim::LinkModel::lan());
   c.topology.wan = map_link(s.wan(), sim::LinkModel::wan());

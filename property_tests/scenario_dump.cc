@@ -42,6 +42,7 @@ static proto::ActionKind action_kind(OperatorActionKind k) {
     case OperatorActionKind::kFailover: return proto::FAILOVER;
     case OperatorActionKind::kUnplannedFailover: return proto::UNPLANNED_FAILOVER;
     case OperatorActionKind::kStatus: return proto::STATUS;
+    case OperatorActionKind::kRogueJoin: return proto::ROGUE_JOIN;
   }
   return proto::ACTION_UNSPECIFIED;
 }

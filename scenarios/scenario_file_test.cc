@@ -120,6 +120,26 @@ TEST(ScenarioFile, FaultAimedAtUnknownClusterIsRefused) {
       << m;
 }
 
+TEST(ScenarioFile, RogueClusterIsOnlyForRogueJoins) {
+  const std::string text =
+      "topology { clusters { name: \"a\" role: PRIMARY } clusters { name: \"r\" role: ROGUE }\n"
+      "           clusters { name: \"s\" role: ROGUE } }\n"
+      "phases { safety_s: 10 }\n"
+      "faults { timed { at_s: 1 kind: CRASH target { cluster: \"r\" } } }\n"
+      "operator_actions { at_s: 2 kind: ROGUE_JOIN cluster: \"a\" }\n"
+      "operator_actions { at_s: 3 kind: ROGUE_JOIN cluster: \"s\" }\n";
+  Result<proto::Scenario> s = parse_scenario(text, "r.textproto");
+  ASSERT_FALSE(s.is_ok());
+  const std::string& m = s.status().message();
+  EXPECT_NE(m.find("topology.clusters[2].role: at most one ROGUE"), std::string::npos) << m;
+  // The rogue is no part of the replication topology: faults cannot aim at it.
+  EXPECT_NE(m.find("faults.timed[0].target.cluster: no cluster named \"r\""), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("operator_actions[0].cluster: ROGUE_JOIN names the topology's ROGUE"),
+            std::string::npos) << m;
+  EXPECT_EQ(m.find("operator_actions[1].cluster"), std::string::npos) << m;
+}
+
 TEST(ScenarioFile, DefaultsAreFilledIn) {
   Result<proto::Scenario> s = parse_scenario(
       "topology { clusters { name: \"a\" role: PRIMARY } }\nphases { safety_s: 1 }\n",

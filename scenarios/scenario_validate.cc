@@ -63,9 +63,12 @@ void check_disk(Problems& p, const proto::DiskModel& disk) {
 
 using ClusterNames = std::set<std::string>;
 
-ClusterNames check_topology(Problems& p, const proto::Topology& topology) {
+// The names of the replicating clusters (faults and most actions may name only those); the
+// ROGUE cluster's name goes to `rogue`.
+ClusterNames check_topology(Problems& p, const proto::Topology& topology, std::string* rogue) {
   ClusterNames clusters;
   int primaries = 0;
+  int rogues = 0;
   if (topology.clusters().empty()) p.add("topology.clusters", "at least one cluster is needed");
   if (topology.nodes_per_cluster() > 16) {
     p.add("topology.nodes_per_cluster", "at most 16, got " +
@@ -75,9 +78,18 @@ ClusterNames check_topology(Problems& p, const proto::Topology& topology) {
     const proto::Cluster& c = topology.clusters(i);
     const std::string field = at("topology.clusters", i);
     if (c.name().empty()) p.add(field + ".name", "every cluster needs a name");
-    if (clusters.count(c.name())) p.add(field + ".name", "duplicate cluster \"" + c.name() + "\"");
+    if (clusters.count(c.name()) || (!c.name().empty() && *rogue == c.name())) {
+      p.add(field + ".name", "duplicate cluster \"" + c.name() + "\"");
+    }
     if (c.role() == proto::PRIMARY) ++primaries;
-    if (c.role() == proto::ROLE_UNSPECIFIED) p.add(field + ".role", "PRIMARY or SECONDARY");
+    if (c.role() == proto::ROLE_UNSPECIFIED) {
+      p.add(field + ".role", "PRIMARY, SECONDARY or ROGUE");
+    }
+    if (c.role() == proto::ROGUE) {
+      if (++rogues > 1) p.add(field + ".role", "at most one ROGUE");
+      *rogue = c.name();
+      continue;
+    }
     clusters.insert(c.name());
   }
   if (!topology.clusters().empty() && primaries != 1) {
@@ -158,12 +170,19 @@ void check_faults(Problems& p, const ClusterNames& clusters, uint32_t nodes,
   }
 }
 
-void check_actions(Problems& p, const ClusterNames& clusters, const proto::Scenario& s) {
+void check_actions(Problems& p, const ClusterNames& clusters, const std::string& rogue,
+                   const proto::Scenario& s) {
   for (int i = 0; i < s.operator_actions_size(); ++i) {
     const proto::OperatorAction& a = s.operator_actions(i);
     const std::string field = at("operator_actions", i);
     p.non_negative(field + ".at_s", a.at_s());
     if (a.kind() == proto::ACTION_UNSPECIFIED) p.add(field + ".kind", "an action kind is needed");
+    if (a.kind() == proto::ROGUE_JOIN) {
+      if (rogue.empty() || a.cluster() != rogue) {
+        p.add(field + ".cluster", "ROGUE_JOIN names the topology's ROGUE cluster");
+      }
+      continue;
+    }
     check_cluster_name(p, clusters, field + ".cluster", a.cluster());
     if (a.kind() == proto::UPDATE_PRIMARY) {
       check_cluster_name(p, clusters, field + ".primary", a.primary());
@@ -175,7 +194,8 @@ void check_actions(Problems& p, const ClusterNames& clusters, const proto::Scena
 
 Status validate_scenario(const proto::Scenario& s, const std::string& file_name) {
   Problems p(file_name);
-  const ClusterNames clusters = check_topology(p, s.topology());
+  std::string rogue;
+  const ClusterNames clusters = check_topology(p, s.topology(), &rogue);
   const uint32_t nodes = s.topology().nodes_per_cluster() == 0 ? 3
                                                                  : s.topology().nodes_per_cluster();
   check_link(p, "lan", s.lan());
@@ -190,7 +210,7 @@ Status validate_scenario(const proto::Scenario& s, const std::string& file_name)
   p.non_negative("phases.sample_interval_ms", s.phases().sample_interval_ms());
   if (!(s.phases().safety_s() > 0)) p.add("phases.safety_s", "the run needs a safety phase > 0");
   check_faults(p, clusters, nodes, s.faults(), s.phases().safety_s());
-  check_actions(p, clusters, s);
+  check_actions(p, clusters, rogue, s);
   for (int i = 0; i < s.checkers_size(); ++i) {
     if (s.checkers(i) == proto::CHECKER_UNSPECIFIED) {
       p.add(at("checkers", i), "CHECKER_UNSPECIFIED is not a checker");

@@ -465,6 +465,34 @@ TEST(Security, CatchesPlaintextOnTheWireAndReplicationWithoutActivation) {
                 "without a valid activation token");
 }
 
+// Appends an operator call on `cluster` that ends with `outcome`.
+void operator_call(History& h, TimeUs t, uint64_t op, const char* f, uint32_t cluster,
+                   EventType outcome) {
+  HistoryEvent e;
+  e.time_us = t;
+  e.client = kOperatorClient;
+  e.op_id = op;
+  e.f = f;
+  e.cluster = cluster;
+  h.append(e);
+  e.type = outcome;
+  h.append(e);
+}
+
+TEST(Security, CatchesARogueJoinThatWasAccepted) {
+  Synthetic s;
+  operator_call(s.h, 400, 90, "rogue_join:forged", 3, EventType::kFail);
+  operator_call(s.h, 410, 91, "rogue_join:replayed", 3, EventType::kFail);
+  CheckerResult refused = check_security(s.h, s.o, s.ctx());
+  EXPECT_TRUE(refused.passed);
+  EXPECT_NE(refused.message.find("2 bad-token joins refused"), std::string::npos) << refused.message;
+  // Planted: the engine accepts a replayed token; nothing replicated has reached cluster 3 yet,
+  // so only the accepted join itself can reveal it.
+  operator_call(s.h, 420, 92, "rogue_join:rebound", 3, EventType::kOk);
+  expect_caught(check_security(s.h, s.o, s.ctx()), kCheckSecurity,
+                "cluster 3 joined with a bad token (rebound)");
+}
+
 TEST(Checkers, RunAllNamesEveryCheckerAndRefusesUnknownNames) {
   Synthetic s;
   std::vector<CheckerResult> all = run_checkers({}, s.h, s.o, s.ctx(), nullptr);

@@ -147,9 +147,19 @@ CheckerResult check_security(const History& h, const Observations& o, const Chec
                    "plaintext value \"" + p.excerpt + "\" found on " + p.where);
   }
   // Clusters activated as secondaries (enable_secondary / update_primary succeeded), by time.
+  // A rogue cluster's join attempt with bad credentials ("rogue_join:<how>") must be refused.
   std::map<uint32_t, TimeUs> activated;
+  uint64_t rogue_refused = 0;
   for (const HistoryEvent& e : h.events()) {
-    if (e.client != kOperatorClient || e.type != EventType::kOk) continue;
+    if (e.client != kOperatorClient) continue;
+    const bool rogue = e.f.rfind("rogue_join:", 0) == 0;
+    if (rogue && e.type == EventType::kFail) ++rogue_refused;
+    if (e.type != EventType::kOk) continue;
+    if (rogue) {
+      return fail_event(name, c, e,
+                        "cluster " + std::to_string(e.cluster) + " joined with a bad token (" +
+                            e.f.substr(11) + ")");
+    }
     if (e.f == "enable_secondary" || e.f == "update_primary") activated.emplace(e.cluster, e.time_us);
   }
   for (const ReplicationMessage& m : o.replication_messages) {
@@ -163,7 +173,8 @@ CheckerResult check_security(const History& h, const Observations& o, const Chec
     }
   }
   return pass(name, c, std::to_string(o.plaintext_scanned_bytes) +
-                           " bytes scanned for plaintext, none found");
+                           " bytes scanned for plaintext, none found; " +
+                           std::to_string(rogue_refused) + " bad-token joins refused");
 }
 
 }  // namespace replsim::harness

@@ -81,9 +81,11 @@ void build_deployment(RunContext& ctx) {
   const TopologyConfig& t = ctx.cfg.topology;
   REPLSIM_ASSERT(t.nodes_per_cluster >= 1 && t.nodes_per_cluster < kNodesPerClusterMax);
   ctx.clusters = t.secondary_clusters + 1;
-  REPLSIM_ASSERT(ctx.clusters <= kClustersMax);
-  ctx.cluster_nodes.resize(ctx.clusters);
-  for (uint32_t c = 0; c < ctx.clusters; ++c) {
+  if (t.rogue_cluster) ctx.rogue = ctx.clusters;
+  const uint32_t deployed = ctx.clusters + (t.rogue_cluster ? 1 : 0);
+  REPLSIM_ASSERT(deployed <= kClustersMax);
+  ctx.cluster_nodes.resize(deployed);
+  for (uint32_t c = 0; c < deployed; ++c) {
     for (uint32_t j = 0; j < t.nodes_per_cluster; ++j) {
       NodeId id(kClusterNodeBase + c * kNodesPerClusterMax + j);
       ctx.cluster_nodes[c].push_back(id);
@@ -99,7 +101,7 @@ void build_deployment(RunContext& ctx) {
   });
   ctx.world.network().add_observer(
       [p](NodeId from, NodeId to, const std::string& payload) { p->observe_wire(from, to, payload); });
-  for (uint32_t c = 0; c < ctx.clusters; ++c) {
+  for (uint32_t c = 0; c < deployed; ++c) {
     std::string disk = "c" + std::to_string(c);
     ctx.world.add_disk(disk, t.disk);
     for (NodeId id : ctx.cluster_nodes[c]) {
@@ -144,7 +146,7 @@ static bool call_and_wait(RunContext& ctx, const char* f, uint32_t c, proto::Ope
 }
 
 bool setup_replication(RunContext& ctx, std::string* error) {
-  for (uint32_t c = 0; c < ctx.clusters; ++c) {
+  for (uint32_t c = 0; c < ctx.cluster_nodes.size(); ++c) {
     if (!wait_for(ctx, [&] { return ctx.active_node(c) != nullptr; }, 30 * kUsPerSec)) {
       *error = "setup: cluster " + std::to_string(c) + " elected no active node in 30 s";
       return false;
@@ -168,6 +170,7 @@ bool setup_replication(RunContext& ctx, std::string* error) {
     req.Clear();
     req.mutable_enable_secondary()->set_token(token);
     if (!call_and_wait(ctx, "enable_secondary", c, req, &resp, error)) return false;
+    ctx.setup_token = token;
   }
   return true;
 }

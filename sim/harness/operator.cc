@@ -14,6 +14,7 @@ const char* operator_action_name(OperatorActionKind kind) {
     case OperatorActionKind::kFailover: return "failover";
     case OperatorActionKind::kUnplannedFailover: return "unplanned_failover";
     case OperatorActionKind::kStatus: return "status";
+    case OperatorActionKind::kRogueJoin: return "rogue_join";
   }
   return "?";
 }
@@ -177,6 +178,9 @@ void start_operator_action(RunContext& ctx, const OperatorAction& a) {
                     });
       return;
     }
+    case OperatorActionKind::kRogueJoin:
+      start_rogue_join(ctx, old_primary, a.at_us);
+      return;
     case OperatorActionKind::kFailover:
       if (target == old_primary) return;
       // Planned: demote the primary, let the target catch up, then promote it.

@@ -68,7 +68,9 @@ struct RunContext : cluster::NodeObserver {
   Observations obs;
   RunResult result;
 
-  uint32_t clusters = 0;
+  uint32_t clusters = 0;              // the replication topology: primary + secondaries
+  uint32_t rogue = UINT32_MAX;        // the rogue cluster's index (== clusters) if any
+  std::string setup_token;            // an activation token already used at setup
   std::vector<std::vector<NodeId>> cluster_nodes;
   std::map<NodeId, uint32_t> cluster_of;  // cluster nodes only
   uint64_t next_op_id = 1;
@@ -152,6 +154,8 @@ bool setup_replication(RunContext& ctx, std::string* error);
 
 // operator.cc: runs an operator action asynchronously (events recorded in the History).
 void start_operator_action(RunContext& ctx, const OperatorAction& action);
+// rogue.cc: the rogue cluster's join attempts against `primary` (kRogueJoin).
+void start_rogue_join(RunContext& ctx, uint32_t primary, uint64_t attempt);
 // Sends one operator request to `cluster` and records invoke/completion; `done` gets the reply.
 void operator_call(RunContext& ctx, const char* f, uint32_t cluster,
                    proto::OperatorRequest request,

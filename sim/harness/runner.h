@@ -45,6 +45,10 @@ struct TopologyConfig {
   sim::LinkModel wan = sim::LinkModel::wan();  // links between clusters
   sim::DiskOptions disk;            // one disk per cluster (the shared storage backend)
   ClockModel clock;
+  // One more cluster (index N + 1, same size, own disk) that is never activated: it is no
+  // part of the replication topology (no clients, faults, samples or convergence) and only
+  // tries to join with bad credentials (kRogueJoin). It must receive nothing replicated.
+  bool rogue_cluster = false;
 };
 
 // ---- workload ----
@@ -147,6 +151,11 @@ enum class OperatorActionKind {
   kFailover,       // planned: demote the primary, promote `cluster`, update-primary the rest
   kUnplannedFailover,  // promote `cluster` while the old primary is crashed/partitioned
   kStatus,
+  // The rogue cluster (TopologyConfig::rogue_cluster) tries to join the current primary with
+  // a forged token, a replay of a token already used, an expired token and a genuine token
+  // re-bound to another secondary id. Each must be refused (the security checker fails on
+  // an accepted one and on any replicated data that reaches the rogue cluster).
+  kRogueJoin,
 };
 
 const char* operator_action_name(OperatorActionKind kind);
