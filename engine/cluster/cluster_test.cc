@@ -315,6 +315,45 @@ TEST(Cluster, TokensExpireByTheClustersClock) {
   EXPECT_EQ(t.call(t.node_id(0, 0), lookup).error(), proto::PERMISSION_DENIED);
 }
 
+// Standbys relay a request once, however often it is resent to them or bounced back: while
+// the active node is unreachable, each standby holds at most one pending forward per client
+// request (resends of one forward used to start a new relay each, bounces a relay back).
+TEST(Cluster, StandbysHoldOneForwardPerRequestWhileTheActiveNodeIsUnreachable) {
+  TopologyOptions o = two_clusters(19, 3);
+  o.clusters = 1;
+  o.node.lock_lease_us = 60 * kUsPerSec;  // nobody takes over during the test
+  Topology t(o);
+  ASSERT_TRUE(t.setup_replication());
+  NodeId active = t.active_id(0);
+  std::vector<NodeId> standbys;
+  for (NodeId n : t.cluster_nodes(0)) {
+    if (n != active) standbys.push_back(n);
+  }
+  ASSERT_EQ(standbys.size(), 2u);
+  std::string token = t.login(standbys[0]);
+  ASSERT_FALSE(token.empty());
+  uint64_t before[2] = {t.node(standbys[0])->counters().requests_forwarded,
+                        t.node(standbys[1])->counters().requests_forwarded};
+  t.world().pause(active);
+  constexpr int kRequests = 5;
+  int answered = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    proto::ClientRequest w;
+    w.set_token(token);
+    w.mutable_write()->set_path("kv/r" + std::to_string(i));
+    w.mutable_write()->set_value("v");
+    t.client().send(standbys[0], w, [&](const proto::ClientResponse&) { ++answered; });
+  }
+  // Within the 5 s forwarding bound: the first standby resends each forward ~9 times (every
+  // 4th to the other standby, which sends every 4th of its own back).
+  t.world().run_for(4800 * kUsPerMs);
+  EXPECT_EQ(t.node(standbys[0])->counters().requests_forwarded - before[0], kRequests);
+  EXPECT_EQ(t.node(standbys[1])->counters().requests_forwarded - before[1], kRequests);
+  EXPECT_EQ(answered, 0);
+  t.world().run_for(1 * kUsPerSec);  // past the bound: each answered UNAVAILABLE
+  EXPECT_EQ(answered, kRequests);
+}
+
 // Status lag_us on the secondary's own clock: 0 when it applied the newest primary index it
 // knows of; while it knows of entries it cannot apply, the time since it first learned of
 // the oldest of them (so it grows with the outage); 0 again once it caught up.

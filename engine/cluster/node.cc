@@ -35,6 +35,9 @@ NodeImpl::~NodeImpl() {
 }
 
 void NodeImpl::start() {
+  // Forward ids of one incarnation must not collide with a previous one's: a relay or an
+  // answer still in flight for the old id would be taken for the new request.
+  next_forward_id_ = (env_.random().next_u64() >> 2) | 1;
   env_.set_receiver([this](NodeId from, std::string payload) { on_message(from, payload); });
   lock_.start();
 }

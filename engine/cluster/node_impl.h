@@ -112,9 +112,20 @@ class NodeImpl {
     uint32_t attempt = 0;
     TimerId retry = kNoTimer;
     TimerId deadline = kNoTimer;
+    std::pair<uint32_t, uint64_t> relay_key{0, 0};  // relays: (sender, its forward id)
   };
   void send_forward(uint64_t id);
   std::map<uint64_t, PendingForward> forwards_;
+  // Relays in flight by (sender, sender's forward id) → own forward id: a sender's resends
+  // of one forward share one relay (which resends on its own), so relays stay one per
+  // request instead of one per resend (they multiplied along standby chains).
+  std::map<std::pair<uint32_t, uint64_t>, uint64_t> relays_;
+  // Client request id → forwards of it pending here. A forward bounced back to a node that
+  // already forwards that request is not relayed again (one pending forward per request
+  // per node, whatever the chain of standbys).
+  std::map<uint64_t, uint32_t> pending_requests_;
+  // Removes forward `id` (cancelling its timers) and returns it.
+  PendingForward take_forward(std::map<uint64_t, PendingForward>::iterator it);
   uint64_t next_forward_id_ = 1;
 
   std::map<uint64_t, uint64_t> dedupe_;                 // request_id → WAL index

@@ -334,6 +334,7 @@ void NodeImpl::forward(std::function<NodeId(uint32_t)> target, proto::ForwardReq
                        Reply reply, OperatorReply op_reply) {
   uint64_t id = next_forward_id_++;
   fwd.set_forward_id(id);
+  if (fwd.has_request()) pending_requests_[fwd.request().request_id()]++;
   PendingForward& p = forwards_[id];
   p.fwd = std::move(fwd);
   p.target = std::move(target);
@@ -342,9 +343,7 @@ void NodeImpl::forward(std::function<NodeId(uint32_t)> target, proto::ForwardReq
   p.deadline = env_.schedule(config_.forward_timeout_us, [this, id] {
     auto it = forwards_.find(id);
     if (it == forwards_.end()) return;
-    PendingForward f = std::move(it->second);
-    forwards_.erase(it);
-    env_.cancel(f.retry);
+    PendingForward f = take_forward(it);
     std::string msg = "no answer from the active/primary node within the forwarding bound";
     if (f.reply) f.reply(error_response(f.fwd.request().request_id(), proto::UNAVAILABLE, msg));
     if (f.op_reply) {
@@ -425,13 +424,35 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
       });
 }
 
+NodeImpl::PendingForward NodeImpl::take_forward(
+    std::map<uint64_t, PendingForward>::iterator it) {
+  PendingForward f = std::move(it->second);
+  forwards_.erase(it);
+  env_.cancel(f.retry);
+  env_.cancel(f.deadline);
+  if (f.relay) relays_.erase(f.relay_key);
+  if (f.fwd.has_request()) {
+    auto p = pending_requests_.find(f.fwd.request().request_id());
+    if (p != pending_requests_.end() && --p->second == 0) pending_requests_.erase(p);
+  }
+  return f;
+}
+
 void NodeImpl::relay_forward(NodeId from, proto::ForwardRequest fwd) {
   uint64_t original_id = fwd.forward_id();
   if (fwd.hops() >= kForwardHopsMax) return;  // the sender times out with a clear error
+  const std::pair<uint32_t, uint64_t> key{from.value, original_id};
+  if (relays_.count(key) != 0) return;  // a resend: the relay in flight answers it
+  // Bounced back (no active node yet): this node already forwards the request itself; the
+  // sender keeps resending and reaches the active node on its own.
+  if (fwd.has_request() && pending_requests_.count(fwd.request().request_id()) != 0) return;
   fwd.set_hops(fwd.hops() + 1);
   uint64_t id = next_forward_id_++;
   fwd.set_forward_id(id);
+  relays_[key] = id;
+  if (fwd.has_request()) pending_requests_[fwd.request().request_id()]++;
   PendingForward& p = forwards_[id];
+  p.relay_key = key;
   p.fwd = std::move(fwd);
   p.target = [this](uint32_t a) { return active_target(a); };
   p.relay = [this, from, original_id](const proto::ForwardResponse& resp) {
@@ -442,9 +463,7 @@ void NodeImpl::relay_forward(NodeId from, proto::ForwardRequest fwd) {
   };
   p.deadline = env_.schedule(config_.forward_timeout_us, [this, id] {
     auto it = forwards_.find(id);
-    if (it == forwards_.end()) return;
-    env_.cancel(it->second.retry);
-    forwards_.erase(it);
+    if (it != forwards_.end()) take_forward(it);
   });
   counters_.requests_forwarded++;
   send_forward(id);
@@ -453,10 +472,7 @@ void NodeImpl::relay_forward(NodeId from, proto::ForwardRequest fwd) {
 void NodeImpl::on_forward_response(const proto::ForwardResponse& resp) {
   auto it = forwards_.find(resp.forward_id());
   if (it == forwards_.end()) return;  // late or duplicate
-  PendingForward f = std::move(it->second);
-  forwards_.erase(it);
-  env_.cancel(f.retry);
-  env_.cancel(f.deadline);
+  PendingForward f = take_forward(it);
   if (f.relay) return f.relay(resp);
   if (f.reply) {
     proto::ClientResponse r = resp.response();

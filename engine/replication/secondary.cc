@@ -241,6 +241,10 @@ void Secondary::on_batch(NodeId from, const proto::WalBatch& b) {
         if (session != session_ && index <= applied_.value) return;
         REPLSIM_ASSERT(index > applied_.value);
         applied_ = WalIndex(index);
+        // A completion of an earlier session can land after start() reset submitted_ to the
+        // store's position: submitted_ must not stay below applied_, or every batch (which
+        // starts at applied_ + 1) looks like a gap and the secondary reconnects forever.
+        submitted_ = std::max(submitted_, applied_);
         trim_lag_marks();
       }
       counters_.entries_applied++;
