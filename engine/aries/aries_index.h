@@ -97,6 +97,9 @@ class AriesIndex {
   merkle::MerkleIndex& tree();      // for diff/sync; mutate only through apply()
   merkle::Hash160 root();
   const RecoveryStats& recovery_stats() const;
+  // False while a rebuilt generation is not yet the one the master record names (a crash
+  // now would recover the previous generation).
+  bool rebuild_durable() const;
   // Ok, or the first I/O error / corruption met since open (a page that failed its checksum
   // on load, a failed page write). Not ok → the owner reopens with force_rebuild.
   const Status& health() const;

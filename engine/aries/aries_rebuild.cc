@@ -176,6 +176,7 @@ WalIndex AriesIndex::durable_index() const { return impl_->durable_index(); }
 merkle::MerkleIndex& AriesIndex::tree() { return impl_->tree_; }
 merkle::Hash160 AriesIndex::root() { return impl_->tree_.root(); }
 const RecoveryStats& AriesIndex::recovery_stats() const { return impl_->stats_; }
+bool AriesIndex::rebuild_durable() const { return !impl_->rebuild_pending_; }
 const Status& AriesIndex::health() const { return impl_->health_; }
 void AriesIndex::force_log(IoCallback done) {
   Impl* impl = impl_.get();

@@ -1,5 +1,7 @@
 #include "engine/replication/replica.h"
 
+#include <algorithm>
+
 namespace replsim::replication {
 namespace {
 
@@ -142,8 +144,10 @@ void Replica::open(Env& env, ReplicaOptions options, LockGeneration generation,
   r->barrier_ = std::make_unique<Barrier>(std::move(keyring), env.random());
   r->options_ = options;
   r->source_ = std::make_unique<StoreIndexSource>(*r->store_);
-  Status index_status = r->open_index(false);
+  const bool unindexed = r->store_->get(kIndexRebuildPath).has_value();
+  Status index_status = r->open_index(unindexed);
   if (!index_status.is_ok()) return done(index_status);
+  if (unindexed) r->watch_rebuild(++r->rebuild_seq_);
   // The generation first (fences older writers at the store level), then a fresh keyring.
   auto shared = std::make_shared<std::unique_ptr<Replica>>(std::move(replica));
   r->store_->advance_lock_generation(generation, [shared, fresh_keyring, done](Status s) {
@@ -215,12 +219,29 @@ void Replica::commit(Transaction txn, CommitCallback done) {
   for (const Mutation& m : txn.mutations) {
     if (store_->mounts().is_replicated(m.path)) replicated.push_back(m);
   }
+  const bool unindexed = !txn.replicate && !replicated.empty();
+  if (unindexed) txn.put(std::string(kIndexRebuildPath), "");
   std::weak_ptr<bool> alive = alive_;
-  store_->commit(std::move(txn), [this, alive, replicated = std::move(replicated),
+  store_->commit(std::move(txn), [this, alive, unindexed, replicated = std::move(replicated),
                                   done = std::move(done)](Result<CommitInfo> c) {
     if (alive.expired()) return;
     if (c.is_ok()) apply_to_merkle(c->wal_index, replicated);
+    if (c.is_ok() && unindexed) watch_rebuild(++rebuild_seq_);
     done(std::move(c));
+  });
+}
+
+void Replica::watch_rebuild(uint64_t seq) {
+  std::weak_ptr<bool> alive = alive_;
+  const TimeUs poll_us = std::max<TimeUs>(options_.merkle_flush_interval_us, 10 * kUsPerMs);
+  env_.schedule(poll_us, [this, alive, seq] {
+    if (alive.expired() || seq != rebuild_seq_) return;
+    if (!index_->rebuild_durable()) return watch_rebuild(seq);
+    Transaction txn;
+    txn.replicate = false;
+    txn.expected_generation = generation_;
+    txn.del(std::string(kIndexRebuildPath));
+    store_->commit(std::move(txn), [](Result<CommitInfo> c) { c.status().ignore(); });
   });
 }
 

@@ -40,6 +40,10 @@ namespace replsim::replication {
 
 inline constexpr std::string_view kConfigPath = "sys/replication/config";
 inline constexpr std::string_view kKeyringPath = "sys/keyring";
+// Present (local path) from a commit of replicated changes without a WAL entry (merkle-sync,
+// the clear at enable-secondary) until the index rebuilt for it is durable: ARIES restart
+// cannot roll such changes forward from the WAL, so open() rebuilds while it is there.
+inline constexpr std::string_view kIndexRebuildPath = "sys/replication/index_rebuild";
 // The keyring also sits in this small file of the cluster storage, so standbys can seal
 // values they forward and open values forwarded back (no plaintext between nodes).
 inline constexpr const char* kKeyringFile = "ha/keyring";
@@ -114,6 +118,10 @@ class Replica {
   Status open_index(bool force_rebuild);
   // After an acknowledged commit: one ARIES transaction, or a rebuild (see the contract).
   void apply_to_merkle(std::optional<WalIndex> index, const std::vector<Mutation>& mutations);
+  // Removes kIndexRebuildPath once the index rebuilt for non-WAL change `seq` is durable
+  // (polled; a later such change takes over).
+  void watch_rebuild(uint64_t seq);
+  uint64_t rebuild_seq_ = 0;
 
   Env& env_;
   std::unique_ptr<Store> store_;
