@@ -83,9 +83,14 @@ void NodeImpl::become_active(std::unique_ptr<replication::Replica> replica) {
   counters_.index_rebuilds += replica_->counters().index_rebuilds;
   dedupe_.clear();
   dedupe_order_.clear();
-  replica_->store().scan(kDedupePrefix, [this](const std::string& path, const std::string&) {
+  replica_->store().scan(kDedupePrefix, [this](const std::string& path, const std::string& v) {
     uint64_t id = std::stoull(path.substr(kDedupePrefix.size()));
-    dedupe_[id] = replica_->store().last_wal_index().value;  // conservative: at least this
+    proto::IndexState& at = dedupe_[id];  // "<epoch>/<index>" of the write's own WAL entry
+    size_t slash = v.find('/');
+    if (slash != std::string::npos && slash > 0 && slash + 1 < v.size()) {
+      at.set_epoch(std::stoull(v.substr(0, slash)));
+      at.set_wal_index(std::stoull(v.substr(slash + 1)));
+    }
     dedupe_order_.emplace_back(id, true);
     return true;
   });

@@ -128,7 +128,10 @@ class NodeImpl {
   PendingForward take_forward(std::map<uint64_t, PendingForward>::iterator it);
   uint64_t next_forward_id_ = 1;
 
-  std::map<uint64_t, uint64_t> dedupe_;                 // request_id → WAL index
+  // request_id → where the write committed (epoch, WAL index). Persisted entries store it as
+  // "<epoch>/<index>" (Transaction::wal_position_path); epoch 0 = position unknown (a record
+  // without one), answered "outcome unknown" rather than with another write's position.
+  std::map<uint64_t, proto::IndexState> dedupe_;
   std::deque<std::pair<uint64_t, bool>> dedupe_order_;  // (request id, persisted)
   std::map<uint64_t, std::vector<Reply>> inflight_writes_;
   TimerId sweep_timer_ = kNoTimer;

@@ -138,6 +138,8 @@ void NodeImpl::promote(uint64_t id, OperatorReply reply) {
   counters_.writes_lost_on_failover += lost;
   c.set_writes_lost_on_failover(c.writes_lost_on_failover() + lost);
   c.set_primary_last_wal_seen(primary_last);
+  c.set_fork_epoch(c.epoch());  // the new epoch holds (epoch, i) for i <= applied only
+  c.set_fork_index(applied);
   secondary_.reset();
   c.clear_primary_nodes();
   c.clear_credential();

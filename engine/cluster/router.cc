@@ -11,9 +11,14 @@ using replication::send_envelope;
 
 bool NodeImpl::has_index_state(const proto::IndexState& s) const {
   if (secondary_) return secondary_->has_state(s.epoch(), s.wal_index());
-  uint64_t epoch = replica_->config().epoch();
-  return epoch > s.epoch() ||
-         (epoch == s.epoch() && replica_->store().last_wal_index().value >= s.wal_index());
+  const auto& c = replica_->config();
+  if (c.epoch() == s.epoch()) return replica_->store().last_wal_index().value >= s.wal_index();
+  if (c.epoch() < s.epoch()) return false;
+  // An older epoch: only the prefix up to the fork point is in this lineage. Forks further
+  // back are not recorded here; fork_index still bounds them (indexes only grow along one).
+  if (c.fork_epoch() == 0) return true;
+  if (s.epoch() > c.fork_epoch()) return false;  // a branch this lineage never followed
+  return s.wal_index() <= c.fork_index();
 }
 
 NodeId NodeImpl::active_target(uint32_t attempt) {
@@ -74,9 +79,19 @@ void NodeImpl::handle_client(proto::ClientRequest req, std::optional<proto::KeyC
     fwd.set_hops(origin.hops + 1);
     fwd.set_origin_cluster(config_.cluster_id.value);
     if (req.has_write() || req.has_del()) {
-      // Stamped here, where the request enters the engine: every resend keeps it.
-      fwd.set_write_epoch(origin.write_epoch != 0 ? origin.write_epoch
-                                                  : replication::read_lineage_file(env_.fs()));
+      // Stamped here, where the request enters the engine: every resend keeps it. Without a
+      // lineage (no active node wrote one yet) there is no epoch to stamp: an unstamped write
+      // could commit in two epochs if a resend crosses a failover, so it is refused.
+      uint64_t stamp = origin.write_epoch;
+      if (stamp == 0) {
+        auto lineage = replication::read_lineage_file(env_.fs());
+        if (!lineage) {
+          return reply(error_response(req.request_id(), proto::UNAVAILABLE,
+                                      "no active node yet (cluster lineage unknown)"));
+        }
+        stamp = *lineage;
+      }
+      fwd.set_write_epoch(stamp);
     }
     *fwd.mutable_request() = std::move(req);
     if (sealed) *fwd.mutable_sealed() = std::move(*sealed);
@@ -161,7 +176,17 @@ void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyCh
       r.set_error(proto::UNAVAILABLE);
       r.set_error_message("the primary refused this secondary's forward: " + r.error_message());
     }
-    if (r.error() != proto::OK || !secondary_) return reply(std::move(r));
+    if (r.error() != proto::OK) return reply(std::move(r));
+    if (!secondary_) {
+      // Promoted (or no longer active) before the answer came: this node no longer follows
+      // the primary, so only its own state tells whether a read here sees the write.
+      if (!check_active() || !replica_ || !has_index_state(r.index_state())) {
+        counters_.raw_warnings++;
+        r.set_warning("write forwarded to the primary is not in this node's state (it changed "
+                      "role before the write was applied here); a read here may not see it");
+      }
+      return reply(std::move(r));
+    }
     counters_.raw_waits++;
     proto::IndexState state = r.index_state();
     secondary_->wait_for(state.epoch(), state.wal_index(), config_.raw_wait_us,
@@ -201,11 +226,15 @@ void NodeImpl::commit_write(const proto::ClientRequest& req, std::optional<proto
   auto done_it = dedupe_.find(id);
   if (done_it != dedupe_.end()) {
     counters_.writes_deduplicated++;
+    if (done_it->second.epoch() == 0) {
+      return reply(error_response(id, proto::UNAVAILABLE,
+                                  "this write was committed before a failover at a position "
+                                  "not recorded; its outcome is unknown"));
+    }
     proto::ClientResponse r;
     r.set_request_id(id);
-    r.set_wal_index(done_it->second);
-    r.mutable_index_state()->set_epoch(epoch);
-    r.mutable_index_state()->set_wal_index(done_it->second);
+    r.set_wal_index(done_it->second.wal_index());
+    *r.mutable_index_state() = done_it->second;
     r.set_served_by_cluster(config_.cluster_id.value);
     r.set_served_by_node(env_.self().value);
     return reply(std::move(r));
@@ -227,7 +256,11 @@ void NodeImpl::commit_write(const proto::ClientRequest& req, std::optional<proto
   // in the same transaction, so a retry after a failover of this cluster's active node is
   // still recognised. Direct writes are deduplicated in memory only.
   bool persist = !local && forwarded;
-  if (persist) txn.put(std::string(kDedupePrefix) + std::to_string(id), "");
+  if (persist) {
+    // The record's value becomes "<epoch>/<index>" of this write's own WAL entry.
+    txn.put(std::string(kDedupePrefix) + std::to_string(id), "");
+    txn.wal_position_path = std::string(kDedupePrefix) + std::to_string(id);
+  }
   if (!local && dedupe_order_.size() >= kDedupeEntriesMax && dedupe_order_.front().second) {
     txn.del(std::string(kDedupePrefix) + std::to_string(dedupe_order_.front().first));
   }
@@ -256,7 +289,9 @@ void NodeImpl::commit_write(const proto::ClientRequest& req, std::optional<proto
         counters_.local_writes_committed++;
       } else {
         counters_.writes_committed++;
-        dedupe_[id] = index;
+        proto::IndexState& at = dedupe_[id];
+        at.set_epoch(c->wal_index ? c->epoch.value : replica_->config().epoch());
+        at.set_wal_index(index);
         dedupe_order_.emplace_back(id, persist);
         if (dedupe_order_.size() > kDedupeEntriesMax) {
           dedupe_.erase(dedupe_order_.front().first);

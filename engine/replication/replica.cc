@@ -75,12 +75,14 @@ void Replica::write_keyring_file() {
   (*file)->sync([](Status s) { s.ignore(); });
 }
 
-uint64_t read_lineage_file(FileSystem& fs) {
-  if (!fs.exists(kLineageFile)) return 0;
+std::optional<uint64_t> read_lineage_file(FileSystem& fs) {
+  if (!fs.exists(kLineageFile)) return std::nullopt;
   auto file = fs.open(kLineageFile, false);
-  if (!file.is_ok()) return 0;
+  if (!file.is_ok()) return std::nullopt;
   std::string bytes;
-  if (!(*file)->read(0, (*file)->size(), &bytes).is_ok() || bytes.size() != 8) return 0;
+  if (!(*file)->read(0, (*file)->size(), &bytes).is_ok() || bytes.size() != 8) {
+    return std::nullopt;
+  }
   uint64_t epoch = 0;
   for (int i = 7; i >= 0; --i) epoch = (epoch << 8) | static_cast<uint8_t>(bytes[i]);
   return epoch;

@@ -56,8 +56,9 @@ Result<Keyring> read_keyring_file(FileSystem& fs);
 // (ForwardRequest.write_epoch). Advisory: a stale value only makes the primary refuse the
 // write (outcome unknown), never commit it twice.
 inline constexpr const char* kLineageFile = "ha/lineage";
-// The epoch in kLineageFile, or 0 when there is none (yet) or it is unreadable.
-uint64_t read_lineage_file(FileSystem& fs);
+// The epoch in kLineageFile, or nullopt when there is none (yet) or it is unreadable: a
+// standby then knows no epoch to stamp a forwarded write with (see NodeImpl::handle_client).
+std::optional<uint64_t> read_lineage_file(FileSystem& fs);
 // The epoch of the primary a write entering this cluster is destined for: a primary's own
 // epoch; a secondary's primary_epoch (its epoch when that is not recorded).
 uint64_t forward_epoch(const proto::ReplicationConfig& config);

@@ -96,6 +96,9 @@ struct Transaction {
   bool replicate = true;
   // Recorded atomically with the mutations (merkle-sync's resume point on a secondary).
   std::optional<RemotePosition> set_last_remote;
+  // When set to a local path and the commit records a WAL entry: that path is put, in the
+  // same record, to "<epoch>/<index>" of the entry (the position is only known at commit).
+  std::string wal_position_path;
 
   void put(std::string path, std::string value) {
     mutations.push_back({std::move(path), std::move(value), false});

@@ -115,6 +115,14 @@ Status Store::build_record(Pending& p, BatchState& st, StoreRecord* r) const {
     r->wal_index = WalIndex(st.wal_index.value + 1);
     r->wal_epoch = p.new_epoch.value_or(st.epoch);
   }
+  if (r->wal_index && !p.remote && !txn.wal_position_path.empty()) {
+    REPLSIM_ASSERT(!options_.mounts.is_replicated(txn.wal_position_path));
+    r->mutations.push_back({Mutation{txn.wal_position_path,
+                                     std::to_string(r->wal_epoch.value) + "/" +
+                                         std::to_string(r->wal_index->value),
+                                     false},
+                            false});
+  }
   if (txn.set_last_remote) r->last_remote = txn.set_last_remote;
   r->new_generation = p.new_generation;
   r->new_epoch = p.new_epoch;
