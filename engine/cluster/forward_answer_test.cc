@@ -105,6 +105,33 @@ TEST(ForwardAnswer, PromotedBeforeTheAnswerWarnsWhenTheWriteIsNotInItsLineage) {
   EXPECT_EQ(t.call(secondary, q).error(), proto::REQUIRED_INDEX_STATE_NOT_PRESENT);
 }
 
+// The secondary has the answer to its forwarded write and holds it for read-after-write
+// (the stream from the primary's active node is cut; the answer came through a standby's
+// relay). Promoted during that hold, it must still answer the client, with the warning: the
+// hold used to be dropped with the secondary role, leaving the client without any answer.
+TEST(ForwardAnswer, PromotedDuringTheReadAfterWriteHoldStillAnswersWithAWarning) {
+  Topology t(two_clusters(54, 2));
+  ASSERT_TRUE(t.setup_replication()) << t.last_error();
+  NodeId secondary = t.active_id(1);
+  NodeId primary = t.active_id(0);
+  std::string token = t.login(secondary);
+  ASSERT_FALSE(token.empty());
+  t.world().network().block(primary, secondary);  // stream and direct answers lost
+  uint64_t waits = t.node(secondary)->counters().raw_waits;
+  std::optional<proto::ClientResponse> out;
+  send_write(t, secondary, token, "kv/held", &out);
+  ASSERT_TRUE(t.run_until([&] { return t.node(secondary)->counters().raw_waits > waits; },
+                          4 * kUsPerSec));
+  ASSERT_FALSE(out.has_value());
+  proto::OperatorRequest promote;
+  promote.mutable_promote();
+  ASSERT_EQ(t.op(secondary, promote).error(), proto::OK);
+  ASSERT_TRUE(t.run_until([&] { return out.has_value(); }, 1 * kUsPerSec));
+  EXPECT_EQ(out->error(), proto::OK) << out->error_message();
+  EXPECT_FALSE(out->warning().empty());
+  EXPECT_EQ(t.node(secondary)->counters().raw_warnings, 1u);
+}
+
 // A standby forwards writes stamped with the lineage epoch from ha/lineage. When the file is
 // missing (no active node wrote it, or lost) it has no epoch to stamp and must refuse: an
 // unstamped write is committed by any primary, so a resend across a failover commits twice.

@@ -28,7 +28,10 @@ Secondary::~Secondary() {
   env_.cancel(watchdog_timer_);
   env_.cancel(activation_timer_);
   env_.cancel(request_timer_);
-  for (auto& [id, w] : waiters_) env_.cancel(w.timer);
+  for (auto& [id, w] : waiters_) {
+    env_.cancel(w.timer);
+    env_.schedule(0, [fn = std::move(w.fn)] { fn(false); });  // never from the destructor
+  }
 }
 
 const std::string& Secondary::proof() {

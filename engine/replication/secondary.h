@@ -66,7 +66,9 @@ class Secondary {
   bool catching_up() const { return replica_.config().catch_up_index() > applied_.value; }
   // Has (epoch, index) of the primary lineage been applied here?
   bool has_state(uint64_t epoch, uint64_t index) const;
-  // Calls fn(true) once has_state, or fn(false) after timeout_us (own clock).
+  // Calls fn(true) once has_state, or fn(false) after timeout_us (own clock), or fn(false)
+  // from a later event when this Secondary is destroyed first (promotion, demotion to idle,
+  // loss of the lock): a waiter is always answered. fn must check its owner is still alive.
   void wait_for(uint64_t epoch, uint64_t index, TimeUs timeout_us, std::function<void(bool)> fn);
   NodeId primary_hint() const;
   // This secondary's stream credential proof (cached) and id: cross-cluster forwards carry
