@@ -153,5 +153,30 @@ TEST(ForwardAnswer, StandbyRefusesToForwardAWriteWithoutALineage) {
   EXPECT_EQ(t.active(0)->counters().writes_committed, committed);
 }
 
+// A standby resends its forward to the secondary's active node every forward_retry_us while
+// the primary is unreachable. The active node handles the first and drops the resends while
+// it is in flight: one cross-cluster forward per request (it used to open one per resend, and
+// merkle_sync_under_load failed the bounds checker: forwards_pending 15,850 > 15,833).
+TEST(ForwardAnswer, ActiveNodeOpensOneCrossClusterForwardPerStandbyRequest) {
+  Topology t(two_clusters(53, 2));
+  ASSERT_TRUE(t.setup_replication()) << t.last_error();
+  NodeId active = t.active_id(1);
+  NodeId standby = t.standby_id(1);
+  std::string token = t.login(active);
+  ASSERT_FALSE(token.empty());
+  for (NodeId p : t.cluster_nodes(0)) t.world().network().block(active, p);
+  std::optional<proto::ClientResponse> out;
+  send_write(t, standby, token, "kv/held", &out);
+  // Four standby resends (500 ms apart) inside the 5 s forwarding bound.
+  t.run_until([] { return false; }, 2500 * kUsPerMs);
+  EXPECT_FALSE(out.has_value());
+  EXPECT_EQ(t.node(active)->queue_sizes().at("forwards_pending"), 1u);
+  t.run_until([&] { return out.has_value(); }, 10 * kUsPerSec);
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->error(), proto::UNAVAILABLE) << out->error_message();
+  t.run_until([] { return false; }, 1 * kUsPerSec);  // the active node's own bound passes too
+  EXPECT_EQ(t.node(active)->queue_sizes().at("forwards_pending"), 0u);
+}
+
 }  // namespace
 }  // namespace replsim::cluster

@@ -155,6 +155,7 @@ void NodeImpl::on_lost() {
   env_.cancel(sweep_timer_);
   env_.cancel(health_timer_);
   inflight_writes_.clear();
+  handling_.clear();
 }
 
 bool NodeImpl::check_active() {

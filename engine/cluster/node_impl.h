@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "engine/cluster/fenced_fs.h"
 #include "engine/cluster/ha_lock.h"
@@ -124,6 +125,11 @@ class NodeImpl {
   // already forwards that request is not relayed again (one pending forward per request
   // per node, whatever the chain of standbys).
   std::map<uint64_t, uint32_t> pending_requests_;
+  // Forwarded client requests this active node is handling, by (sender, sender's forward id):
+  // the sender's resends of one forward are dropped while it is in flight (the first handling
+  // answers), so a secondary's active node opens one cross-cluster forward per request, not
+  // one per standby resend. Cleared when the node stops being active.
+  std::set<std::pair<uint32_t, uint64_t>> handling_;
   // Removes forward `id` (cancelling its timers) and returns it.
   PendingForward take_forward(std::map<uint64_t, PendingForward>::iterator it);
   uint64_t next_forward_id_ = 1;

@@ -439,12 +439,15 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
                        "forward from an unauthenticated cluster or to a non-primary");
     return send_envelope(env_, from, out);
   }
+  const std::pair<uint32_t, uint64_t> key{from.value, forward_id};
+  if (!handling_.insert(key).second) return;  // a resend: the handling in flight answers it
   std::optional<proto::KeyChange> sealed;
   if (fwd.has_sealed()) sealed = fwd.sealed();
   std::string read_path = fwd.request().has_read() ? fwd.request().read().path() : "";
   handle_client(
       std::move(*fwd.mutable_request()), std::move(sealed), origin,
-      [this, from, forward_id, origin, read_path](proto::ClientResponse r) {
+      [this, from, forward_id, key, origin, read_path](proto::ClientResponse r) {
+        handling_.erase(key);
         proto::NodeEnvelope out;
         auto* resp = out.mutable_forward_response();
         resp->set_forward_id(forward_id);
