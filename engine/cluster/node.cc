@@ -313,6 +313,14 @@ std::optional<std::map<std::string, std::string>> Node::local_snapshot() const {
   if (!impl_->active_ || !impl_->replica_) return std::nullopt;
   return impl_->replica_->local_raw();
 }
+const Store* Node::store() const {
+  if (!impl_->active_ || !impl_->replica_) return nullptr;
+  return &impl_->replica_->store();
+}
+const Barrier* Node::barrier() const {
+  if (!impl_->active_ || !impl_->replica_) return nullptr;
+  return &impl_->replica_->barrier();
+}
 std::string Node::merkle_root_hex() const {
   if (!impl_->active_ || !impl_->replica_) return "";
   return impl_->replica_->merkle().root_hex();

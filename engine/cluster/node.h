@@ -44,6 +44,11 @@
 #include "engine/types.h"
 #include "proto/api.pb.h"
 
+namespace replsim {
+class Barrier;
+class Store;
+}  // namespace replsim
+
 namespace replsim::cluster {
 
 struct NodeConfig {
@@ -180,6 +185,13 @@ class Node {
   // Local data (tokens, local paths) as raw stored paths → ciphertext (active only).
   std::optional<std::map<std::string, std::string>> local_snapshot() const;
   std::string merkle_root_hex() const;  // "" while standby
+  // The active node's store (its index maps path → value as stored: replicated values are
+  // ciphertext, local ones raw; its mounts tell which is which) and the barrier that opens
+  // replicated values; null while standby. Read-only, for an observer that decrypts only the
+  // values that changed since its previous snapshot: replicated_snapshot() is, for each
+  // replicated path, barrier()->decrypt(path, value) or "<undecryptable>" when that fails.
+  const Store* store() const;
+  const Barrier* barrier() const;
   Epoch epoch() const;
   WalIndex last_wal() const;         // own WAL head
   WalIndex last_remote_wal() const;  // secondary: applied primary index

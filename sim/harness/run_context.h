@@ -16,6 +16,7 @@
 #include "sim/harness/history.h"
 #include "sim/harness/observations.h"
 #include "sim/harness/runner.h"
+#include "sim/harness/snapshot_cache.h"
 #include "sim/world.h"
 
 namespace replsim::harness {
@@ -93,6 +94,8 @@ struct RunContext : cluster::NodeObserver {
   bool every_sample_data = false;                   // set at quiesce
   std::map<uint32_t, std::string> sampled_status;   // cluster → node/mode/state/epoch
   std::map<uint32_t, std::pair<TimeUs, size_t>> data_taken;  // cluster → (time, keys)
+  SnapshotCache snapshot_cache;
+  uint64_t data_cross_checked = 0;  // data snapshots compared with a full decryption
   // Replication lag: (epoch, index) → virtual time its primary committed it; newest head.
   std::map<std::pair<uint64_t, uint64_t>, TimeUs> commit_time;
   std::pair<uint64_t, uint64_t> commit_head{0, 0};
@@ -125,6 +128,9 @@ struct RunContext : cluster::NodeObserver {
   // the data interval (docs/checkers.md "Sampling") passed since its last data snapshot, or
   // every_sample_data is set.
   bool data_due(uint32_t c, const StateSnapshot& s);
+  // Fills snap's data and local_paths from active node `n` of cluster `c` (SnapshotCache),
+  // comparing them with a full decryption when cfg.cross_check_data is set.
+  void take_data(uint32_t c, const cluster::Node& n, StateSnapshot* snap);
   void note_state(uint32_t cluster, const std::string& state, TimeUs t);
 
   // measures.cc: harness-measured replication lag and engine queue bounds.

@@ -173,6 +173,9 @@ RunResult run_scenario(const ScenarioConfig& cfg, uint64_t seed, RunObserver* ob
   cc.clusters = ctx->clusters;
   ctx->result.checks = run_checkers(cfg.checkers, *ctx->history, ctx->obs, cc, &ctx->result.loss);
   fill_result(*ctx);
+  ctx->result.data_values_decrypted = ctx->snapshot_cache.decrypted();
+  ctx->result.data_values_reused = ctx->snapshot_cache.reused();
+  ctx->result.data_snapshots_cross_checked = ctx->data_cross_checked;
   return std::move(ctx->result);
 }
 

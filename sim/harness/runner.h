@@ -200,6 +200,9 @@ struct ScenarioConfig {
   std::vector<std::string> checkers; // empty = all
   uint64_t events_max = 200'000'000; // livelock bound
   bool keep_trace_events = false;    // keep TraceEvents (for first-divergence reports)
+  // Also take every data snapshot by decrypting every value and assert it equals the one
+  // taken through the runner's snapshot cache (slow; for tests).
+  bool cross_check_data = false;
 };
 
 // ---- results ----
@@ -274,6 +277,12 @@ struct RunResult {
   LossWindow loss;
   TimeUs converged_after_us = -1;  // liveness phase start → convergence; -1 = did not
   uint64_t trace_hash = 0;
+  // Data snapshots: replicated values decrypted and reused from the previous snapshot of the
+  // cluster (SnapshotCache), and snapshots compared with a full decryption
+  // (ScenarioConfig::cross_check_data).
+  uint64_t data_values_decrypted = 0;
+  uint64_t data_values_reused = 0;
+  uint64_t data_snapshots_cross_checked = 0;
   std::vector<sim::TraceEvent> trace_events;  // when keep_trace_events
   std::string error;               // set when the run could not be built or aborted
   std::shared_ptr<const History> history;

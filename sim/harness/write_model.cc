@@ -47,21 +47,32 @@ WriteModel::WriteModel(const History& history, const Observations& obs) : epochs
     }
   }
   by_value_.reserve(writes_.size());
+  first_of_value_.assign(writes_.size(), 0);
+  std::map<std::string, KeyWrites> by_key;
   for (size_t i = 0; i < writes_.size(); ++i) {
     const WriteRecord& w = writes_[i];
-    if (w.value.has_value()) by_value_.emplace(*w.value, i);
-    KeyWrites& k = by_key_[w.key];
+    if (w.value.has_value()) first_of_value_[i] = by_value_.emplace(*w.value, i).second;
+    KeyWrites& k = by_key[w.key];
     k.all.push_back(i);
     if (w.outcome == WriteOutcome::kKnown) k.known.push_back(i);
     if (w.outcome == WriteOutcome::kUnknown && !w.value) {
       k.unknown_delete_us = std::min(k.unknown_delete_us, w.invoke_time_us);
     }
   }
-  for (auto& [key, k] : by_key_) {
+  by_key_.reserve(by_key.size());
+  for (auto& [key, k] : by_key) {
     std::stable_sort(k.known.begin(), k.known.end(), [this](size_t a, size_t b) {
       return position_before(writes_[a], writes_[b]);
     });
+    for (size_t i : k.known) k.known_at.emplace_back(writes_[i].epoch, writes_[i].index);
+    by_key_.emplace_back(key, std::move(k));
   }
+}
+
+const WriteModel::KeyWrites* WriteModel::key_writes(const std::string& key) const {
+  auto it = std::lower_bound(by_key_.begin(), by_key_.end(), key,
+                             [](const auto& e, const std::string& k) { return e.first < k; });
+  return it == by_key_.end() || it->first != key ? nullptr : &it->second;
 }
 
 const WriteRecord* WriteModel::by_value(const std::string& value) const {
@@ -71,9 +82,9 @@ const WriteRecord* WriteModel::by_value(const std::string& value) const {
 
 std::vector<const WriteRecord*> WriteModel::writes_to(const std::string& key) const {
   std::vector<const WriteRecord*> out;
-  auto it = by_key_.find(key);
-  if (it == by_key_.end()) return out;
-  for (size_t i : it->second.all) out.push_back(&writes_[i]);
+  const KeyWrites* k = key_writes(key);
+  if (k == nullptr) return out;
+  for (size_t i : k->all) out.push_back(&writes_[i]);
   return out;
 }
 
@@ -126,52 +137,56 @@ bool WriteModel::Lineage::holds(uint64_t epoch, uint64_t index) const {
 const WriteRecord* WriteModel::latest_within(const KeyWrites& k, const Lineage& l) const {
   // Steps come in decreasing epoch order, so the first step holding a write of the key holds
   // the latest one: the last known write at or before (epoch, limit) when it is of that epoch.
-  auto before = [this](const std::pair<uint64_t, uint64_t>& p, size_t i) {
-    const WriteRecord& w = writes_[i];
-    return p.first != w.epoch ? p.first < w.epoch : p.second < w.index;
-  };
+  // known_at is (epoch, index) of k.known, in the same (position) order.
+  const auto& at = k.known_at;
   for (const auto& step : l.steps) {
-    auto end = std::upper_bound(k.known.begin(), k.known.end(), step, before);
-    if (end == k.known.begin()) continue;
-    const WriteRecord& last = writes_[*(end - 1)];
-    if (last.epoch != step.first) continue;
-    // The first invoked of the writes at exactly that position.
-    auto first = std::lower_bound(k.known.begin(), end, last, [this](size_t i,
-                                                                     const WriteRecord& w) {
-      return position_before(writes_[i], w);
-    });
-    return &writes_[*first];
+    auto end = std::upper_bound(at.begin(), at.end(), step);
+    if (end == at.begin()) continue;
+    const auto last = *(end - 1);
+    if (last.first != step.first) continue;
+    // The first invoked of the writes at exactly that position (ties keep invocation order).
+    auto first = std::lower_bound(at.begin(), end, last);
+    return &writes_[k.known[static_cast<size_t>(first - at.begin())]];
   }
   return nullptr;
 }
 
+static std::string show(const std::string* v) {
+  return v != nullptr ? "\"" + v->substr(0, 48) + "\"" : "absent";
+}
 static std::string show(const std::optional<std::string>& v) {
-  return v.has_value() ? "\"" + v->substr(0, 48) + "\"" : "absent";
+  return show(v.has_value() ? &*v : nullptr);
 }
 
 std::string WriteModel::disallowed(const std::string& key, const std::optional<std::string>& v,
                                    uint64_t epoch, uint64_t index, TimeUs time_us) const {
-  auto it = by_key_.find(key);
-  return key_disallowed(key, it == by_key_.end() ? nullptr : &it->second, v,
+  return key_disallowed(key, key_writes(key), v.has_value() ? &*v : nullptr,
                         lineage(epoch, index), epoch, index, time_us);
 }
 
 std::string WriteModel::key_disallowed(const std::string& key, const KeyWrites* k,
-                                       const std::optional<std::string>& v, const Lineage& l,
-                                       uint64_t epoch, uint64_t index, TimeUs time_us) const {
+                                       const std::string* v, const Lineage& l, uint64_t epoch,
+                                       uint64_t index, TimeUs time_us) const {
   const WriteRecord* latest = k == nullptr ? nullptr : latest_within(*k, l);
+  // The common case without hashing the value: it is the latest write within the prefix
+  // and by_value(*v) is that write (what the full test below then finds).
+  if (v != nullptr && latest != nullptr && latest->value.has_value() && *latest->value == *v &&
+      first_of_value_[static_cast<size_t>(latest - writes_.data())] &&
+      latest->invoke_time_us <= time_us) {
+    return "";
+  }
   const bool unknown_delete = k != nullptr && k->unknown_delete_us <= time_us;
   auto at = [&] {
     return " in a state at e" + std::to_string(epoch) + "/" + std::to_string(index);
   };
-  std::ostringstream why;
-  if (v.has_value()) {
+  if (v != nullptr) {
     const WriteRecord* w = by_value(*v);
     if (w != nullptr && w->key == key && w->outcome != WriteOutcome::kFailed &&
         w->invoke_time_us <= time_us &&
         (w->outcome != WriteOutcome::kKnown || latest == w)) {
       return "";  // the common case: the latest write within the prefix, or one in doubt
     }
+    std::ostringstream why;
     if (w == nullptr || w->key != key) {
       why << key << " holds " << show(v) << ", a value no client wrote to it";
     } else if (w->outcome == WriteOutcome::kFailed) {
@@ -189,7 +204,9 @@ std::string WriteModel::key_disallowed(const std::string& key, const KeyWrites* 
     }
     return why.str();
   }
-  if (latest != nullptr && latest->value.has_value() && !unknown_delete) {
+  if (latest == nullptr || !latest->value.has_value() || unknown_delete) return "";
+  std::ostringstream why;
+  {
     why << key << " is absent" << at() << " but e" << latest->epoch << "/" << latest->index
         << " wrote " << show(latest->value) << " (event #" << latest->completion_index << ")";
   }
@@ -203,18 +220,18 @@ std::string WriteModel::state_disallowed(const std::map<std::string, std::string
   auto workload = [](const std::string& k) { return k.compare(0, 3, "kv/") == 0; };
   const Lineage l = lineage(epoch, index);
   auto d = data.lower_bound("kv/");
-  auto w = by_key_.lower_bound("kv/");
+  auto w = std::lower_bound(by_key_.begin(), by_key_.end(), std::string_view("kv/"),
+                            [](const auto& e, std::string_view k) { return e.first < k; });
   while (true) {
     const bool d_ok = d != data.end() && workload(d->first);
     const bool w_ok = w != by_key_.end() && workload(w->first);
     if (!d_ok && !w_ok) return "";
-    const bool take_d = d_ok && (!w_ok || d->first <= w->first);
-    const bool take_w = w_ok && (!d_ok || w->first <= d->first);
+    const int order = !d_ok ? 1 : !w_ok ? -1 : d->first.compare(w->first);
+    const bool take_d = order <= 0;
+    const bool take_w = order >= 0;
     const std::string& key = take_d ? d->first : w->first;
-    std::optional<std::string> none;
     std::string why = key_disallowed(key, take_w ? &w->second : nullptr,
-                                     take_d ? std::optional<std::string>(d->second) : none, l,
-                                     epoch, index, time_us);
+                                     take_d ? &d->second : nullptr, l, epoch, index, time_us);
     if (!why.empty()) return why;
     if (take_d) ++d;
     if (take_w) ++w;

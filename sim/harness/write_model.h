@@ -74,18 +74,23 @@ class WriteModel {
   struct KeyWrites {
     std::vector<size_t> all;
     std::vector<size_t> known;
+    std::vector<std::pair<uint64_t, uint64_t>> known_at;  // (epoch, index) of each `known`
     TimeUs unknown_delete_us = INT64_MAX;
   };
+  using KeyIndex = std::vector<std::pair<std::string, KeyWrites>>;  // sorted by key
   Lineage lineage(uint64_t epoch, uint64_t index) const;
   // The latest known write of a key within `l` (the first invoked among equal positions).
   const WriteRecord* latest_within(const KeyWrites& k, const Lineage& l) const;
-  std::string key_disallowed(const std::string& key, const KeyWrites* k,
-                             const std::optional<std::string>& v, const Lineage& l,
-                             uint64_t epoch, uint64_t index, TimeUs time_us) const;
+  // `v` null: the key is absent.
+  std::string key_disallowed(const std::string& key, const KeyWrites* k, const std::string* v,
+                             const Lineage& l, uint64_t epoch, uint64_t index,
+                             TimeUs time_us) const;
+  const KeyWrites* key_writes(const std::string& key) const;
 
   std::vector<WriteRecord> writes_;
   std::unordered_map<std::string, size_t> by_value_;
-  std::map<std::string, KeyWrites> by_key_;
+  std::vector<char> first_of_value_;  // per write: by_value(its value) is this write
+  KeyIndex by_key_;
   std::vector<EpochStart> epochs_;
 };
 

@@ -1,0 +1,59 @@
+#include "sim/harness/snapshot_cache.h"
+
+#include "engine/storage/store.h"
+
+namespace replsim::harness {
+
+// What Replica::replicated_plaintext() makes of one stored replicated value.
+static std::string open_value(const Barrier& b, const std::string& path,
+                              const std::string& stored) {
+  auto plain = b.decrypt(path, stored);
+  return plain.is_ok() ? std::move(plain.value()) : std::string("<undecryptable>");
+}
+
+bool SnapshotCache::take(uint32_t cluster, const cluster::Node& n,
+                         std::map<std::string, std::string>* data,
+                         std::vector<std::string>* local_paths) {
+  const Store* store = n.store();
+  const Barrier* barrier = n.barrier();
+  if (store == nullptr || barrier == nullptr) return false;
+  Slot& slot = slots_[cluster];
+  const MountTable& mounts = store->mounts();
+  if (!(slot.keyring == barrier->keyring()) || slot.local_prefixes != mounts.local_prefixes()) {
+    slot.keyring = barrier->keyring();
+    slot.local_prefixes = mounts.local_prefixes();
+    slot.entries.clear();
+  }
+  data->clear();
+  local_paths->clear();
+  // Both the store's index and the cache are in path order: one merge walk. A cached path
+  // passed over is gone from the store; a cached path is replicated (same mount table).
+  auto e = slot.entries.begin();
+  for (const auto& [path, stored] : store->contents()) {
+    int order = 1;  // e's path against `path`
+    while (e != slot.entries.end() && (order = e->first.compare(path)) < 0) {
+      e = slot.entries.erase(e);
+    }
+    const bool cached = e != slot.entries.end() && order == 0;
+    if (!cached && !mounts.is_replicated(path)) {
+      local_paths->push_back(path);
+      continue;
+    }
+    if (!cached) {
+      e = slot.entries.emplace_hint(e, path, Entry{stored, open_value(*barrier, path, stored)});
+      ++decrypted_;
+    } else if (e->second.stored != stored) {
+      e->second.stored = stored;
+      e->second.plain = open_value(*barrier, path, stored);
+      ++decrypted_;
+    } else {
+      ++reused_;
+    }
+    data->emplace_hint(data->end(), path, e->second.plain);
+    ++e;
+  }
+  slot.entries.erase(e, slot.entries.end());
+  return true;
+}
+
+}  // namespace replsim::harness
