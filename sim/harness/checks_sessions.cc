@@ -43,8 +43,15 @@ CheckerResult check_read_after_write(const History& h, const Observations& o,
   }
   // (client, key) → the client's last warning-free write acknowledged through a secondary.
   std::map<std::pair<int64_t, std::string>, const WriteRecord*> pending;
+  // (client, op id) → invocation time of reads still open. A read invoked before the write
+  // was acknowledged is concurrent with it (open-loop clients overlap operations): it need
+  // not see the write, and the next read invoked after the acknowledgement is checked.
+  std::map<std::pair<int64_t, uint64_t>, TimeUs> read_invoked;
   size_t checked = 0;
   for (const HistoryEvent& e : h.events()) {
+    if (e.client >= 0 && e.type == EventType::kInvoke && e.f == kOpRead) {
+      read_invoked[{e.client, e.op_id}] = e.time_us;
+    }
     if (e.client < 0 || e.type != EventType::kOk) continue;
     auto key = std::make_pair(e.client, e.key);
     if (is_write_op(e.f)) {
@@ -58,9 +65,13 @@ CheckerResult check_read_after_write(const History& h, const Observations& o,
       continue;
     }
     if (e.f != kOpRead) continue;
+    auto invoked = read_invoked.find({e.client, e.op_id});
+    TimeUs invoked_us = invoked == read_invoked.end() ? e.time_us : invoked->second;
+    if (invoked != read_invoked.end()) read_invoked.erase(invoked);
     auto it = pending.find(key);
     if (it == pending.end()) continue;
     const WriteRecord* w = it->second;
+    if (invoked_us < w->ack_time_us) continue;  // concurrent with the write
     pending.erase(it);
     if (e.node != w->node) continue;  // the property is about the same secondary node
     if (epoch_started_between(o, w->ack_time_us, e.time_us)) continue;
@@ -115,7 +126,7 @@ CheckerResult check_monotonic_positions(const History& h, const Observations& o,
     TimeUs t = 0;
     if (take_position) {
       const PositionRecord& p = o.positions[i++];
-      if (p.committed) continue;
+      if (p.committed || !p.lock_holder) continue;
       t = p.time_us;
       why = see(p.cluster, p.epoch, p.index, t, "wal applied");
     } else {

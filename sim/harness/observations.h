@@ -51,6 +51,11 @@ struct PositionRecord {
   bool committed = false;  // true: on_wal_committed, false: on_wal_applied
   uint64_t epoch = 0;
   uint64_t index = 0;
+  // False when the node no longer held its cluster's lock as the event was delivered: a
+  // paused former active node resumes and gets the completions of applies it made durable
+  // before the pause. Such a late report is no position of the cluster (the lock holder
+  // has moved on); monotonic_positions skips it.
+  bool lock_holder = true;
 };
 
 // A node became active after a crash, restart or power loss, and recovered its storage and

@@ -15,7 +15,9 @@ void RunContext::on_wal_committed(NodeId n, Epoch epoch, WalIndex index) {
 
 void RunContext::on_wal_applied(NodeId n, Epoch epoch, WalIndex index) {
   uint32_t c = cluster_of[n];
-  obs.positions.push_back({world.now(), c, n.value, false, epoch.value, index.value});
+  const cluster::Node* holder = active_node(c);
+  const bool lock_holder = holder == nullptr || holder->id() == n;
+  obs.positions.push_back({world.now(), c, n.value, false, epoch.value, index.value, lock_holder});
   note_apply_lag(c, epoch, index);
   auto& a = applied[c];
   if (epoch.value > a.first || (epoch.value == a.first && index.value > a.second)) {
