@@ -14,25 +14,6 @@ namespace {
 using testkit::Topology;
 using testkit::TopologyOptions;
 
-TopologyOptions two_clusters_of_three(uint64_t seed) {
-  TopologyOptions o;
-  o.seed = seed;
-  o.clusters = 2;
-  o.nodes_per_cluster = 3;
-  return o;
-}
-
-// Sends a write to `to` without waiting; the answer lands in `out`.
-uint64_t send_write(Topology& t, NodeId to, const std::string& token, const std::string& path,
-                    std::optional<proto::ClientResponse>* out) {
-  proto::ClientRequest w;
-  w.set_token(token);
-  w.mutable_write()->set_path(path);
-  w.mutable_write()->set_value("once");
-  return t.client().send(
-      to, w, [out](const proto::ClientResponse& r) { *out = r; }, 30 * kUsPerSec);
-}
-
 bool promote(Topology& t, int cluster) {
   proto::OperatorRequest req;
   req.mutable_promote();
@@ -43,7 +24,7 @@ bool promote(Topology& t, int cluster) {
 // the secondary: the write exists only on the old primary's branch. The standby's resend
 // reaches the promoted secondary, which must not commit it (a second copy in another epoch).
 TEST(Forwarding, ResendAfterUnplannedFailoverDoesNotCommitOnTheAbandonedBranchsSuccessor) {
-  Topology t(two_clusters_of_three(41));
+  Topology t(testkit::topology_options(41, 2, 3));
   ASSERT_TRUE(t.setup_replication()) << t.last_error();
   NodeId standby = t.standby_id(1);
   std::string token = t.login(standby);
@@ -53,7 +34,7 @@ TEST(Forwarding, ResendAfterUnplannedFailoverDoesNotCommitOnTheAbandonedBranchsS
   }
   uint64_t committed = t.active(0)->counters().writes_committed;
   std::optional<proto::ClientResponse> out;
-  send_write(t, standby, token, "kv/abandoned", &out);
+  t.send_write(standby, token, "kv/abandoned", "once", &out);
   ASSERT_TRUE(t.run_until(
       [&] { return t.active(0)->counters().writes_committed > committed; }, 5 * kUsPerSec));
   t.world().power_loss("cluster0");
@@ -76,7 +57,7 @@ TEST(Forwarding, ResendAfterUnplannedFailoverDoesNotCommitOnTheAbandonedBranchsS
 // prefix) but every answer to the standby is lost. After the promotion the standby's resend
 // must not apply it a second time on top of the writes that followed it.
 TEST(Forwarding, ResendAfterUnplannedFailoverDoesNotReapplyAWriteThePromotedSecondaryHas) {
-  Topology t(two_clusters_of_three(42));
+  Topology t(testkit::topology_options(42, 2, 3));
   ASSERT_TRUE(t.setup_replication()) << t.last_error();
   NodeId standby = t.standby_id(1);
   NodeId secondary = t.active_id(1);
@@ -84,7 +65,7 @@ TEST(Forwarding, ResendAfterUnplannedFailoverDoesNotReapplyAWriteThePromotedSeco
   ASSERT_FALSE(token.empty());
   t.world().network().block(secondary, standby);  // answers to the standby are lost
   std::optional<proto::ClientResponse> out;
-  send_write(t, standby, token, "kv/w", &out);
+  t.send_write(standby, token, "kv/w", "once", &out);
   ASSERT_TRUE(t.run_until(
       [&] {
         auto snap = t.active(1)->replicated_snapshot();
@@ -121,7 +102,7 @@ void keep_writing(Topology& t, const std::string& token, std::shared_ptr<bool> o
 }
 
 TEST(Failover, PromotionRefusedWhileCatchingUpAfterMerkleSync) {
-  TopologyOptions o = two_clusters_of_three(43);
+  TopologyOptions o = testkit::topology_options(43, 2, 3);
   o.nodes_per_cluster = 2;
   o.node.wal_buffer_entries_max = 32;
   Topology t(o);
@@ -179,7 +160,7 @@ TEST(Failover, PromotionRefusedWhileCatchingUpAfterMerkleSync) {
 // crash before the index rebuilt for them is durable must still recover an index equal to
 // storage (it recovered the previous, stale generation and kept it).
 TEST(Failover, SecondaryCrashRightAfterMerkleSyncRecoversIndexEqualToStorage) {
-  TopologyOptions o = two_clusters_of_three(45);
+  TopologyOptions o = testkit::topology_options(45, 2, 3);
   o.nodes_per_cluster = 1;
   o.node.wal_buffer_entries_max = 32;
   Topology t(o);
@@ -211,7 +192,7 @@ TEST(Failover, SecondaryCrashRightAfterMerkleSyncRecoversIndexEqualToStorage) {
 
 class UpdatePrimaryWhileApplying : public ::testing::TestWithParam<int> {};
 TEST_P(UpdatePrimaryWhileApplying, KeepsStreamingAndConverges) {
-  TopologyOptions o = two_clusters_of_three(GetParam());
+  TopologyOptions o = testkit::topology_options(GetParam(), 2, 3);
   o.nodes_per_cluster = 2;
   o.disk.fsync_latency_us = 20 * kUsPerMs;  // applies stay in flight across the activation
   Topology t(o);

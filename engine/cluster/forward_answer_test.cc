@@ -14,30 +14,12 @@ namespace {
 using testkit::Topology;
 using testkit::TopologyOptions;
 
-TopologyOptions two_clusters(uint64_t seed, int nodes) {
-  TopologyOptions o;
-  o.seed = seed;
-  o.clusters = 2;
-  o.nodes_per_cluster = nodes;
-  return o;
-}
-
-uint64_t send_write(Topology& t, NodeId to, const std::string& token, const std::string& path,
-                    std::optional<proto::ClientResponse>* out) {
-  proto::ClientRequest w;
-  w.set_token(token);
-  w.mutable_write()->set_path(path);
-  w.mutable_write()->set_value("v");
-  return t.client().send(
-      to, w, [out](const proto::ClientResponse& r) { *out = r; }, 30 * kUsPerSec);
-}
-
 // The primary's active node commits a forwarded write, more writes follow, then it crashes
 // before any answer reached the secondary. The resend is answered by the next active node
 // from the persisted dedupe table: with the index the write committed at (it used to say the
 // WAL head at takeover, another write's position: "two writes acknowledged at e256/18").
 TEST(ForwardAnswer, DedupeAnswerAfterActiveFailoverCarriesTheWritesOwnIndex) {
-  Topology t(two_clusters(51, 2));
+  Topology t(testkit::topology_options(51, 2, 2));
   ASSERT_TRUE(t.setup_replication()) << t.last_error();
   NodeId secondary = t.active_id(1);
   NodeId primary = t.active_id(0);
@@ -46,7 +28,7 @@ TEST(ForwardAnswer, DedupeAnswerAfterActiveFailoverCarriesTheWritesOwnIndex) {
   for (NodeId p : t.cluster_nodes(0)) t.world().network().block(p, secondary);
   uint64_t committed = t.active(0)->counters().writes_committed;
   std::optional<proto::ClientResponse> out;
-  send_write(t, secondary, token, "kv/forwarded", &out);
+  t.send_write(secondary, token, "kv/forwarded", "v", &out);
   ASSERT_TRUE(t.run_until(
       [&] { return t.active(0)->counters().writes_committed > committed; }, 5 * kUsPerSec));
   const uint64_t epoch = t.node(primary)->epoch().value;
@@ -72,7 +54,7 @@ TEST(ForwardAnswer, DedupeAnswerAfterActiveFailoverCarriesTheWritesOwnIndex) {
 // operator promotes the secondary before it arrives, forking before the write's index. The
 // answer must warn that a read here may not see the write (it answered a plain "ok").
 TEST(ForwardAnswer, PromotedBeforeTheAnswerWarnsWhenTheWriteIsNotInItsLineage) {
-  Topology t(two_clusters(52, 1));
+  Topology t(testkit::topology_options(52, 2, 1));
   ASSERT_TRUE(t.setup_replication()) << t.last_error();
   NodeId secondary = t.active_id(1);
   NodeId primary = t.active_id(0);
@@ -83,7 +65,7 @@ TEST(ForwardAnswer, PromotedBeforeTheAnswerWarnsWhenTheWriteIsNotInItsLineage) {
   t.world().network().set_link_model_one_way(primary, secondary, slow);
   uint64_t committed = t.active(0)->counters().writes_committed;
   std::optional<proto::ClientResponse> out;
-  send_write(t, secondary, token, "kv/in-flight", &out);
+  t.send_write(secondary, token, "kv/in-flight", "v", &out);
   ASSERT_TRUE(t.run_until(
       [&] { return t.active(0)->counters().writes_committed > committed; }, 5 * kUsPerSec));
   ASSERT_FALSE(out.has_value());
@@ -110,7 +92,7 @@ TEST(ForwardAnswer, PromotedBeforeTheAnswerWarnsWhenTheWriteIsNotInItsLineage) {
 // relay). Promoted during that hold, it must still answer the client, with the warning: the
 // hold used to be dropped with the secondary role, leaving the client without any answer.
 TEST(ForwardAnswer, PromotedDuringTheReadAfterWriteHoldStillAnswersWithAWarning) {
-  Topology t(two_clusters(54, 2));
+  Topology t(testkit::topology_options(54, 2, 2));
   ASSERT_TRUE(t.setup_replication()) << t.last_error();
   NodeId secondary = t.active_id(1);
   NodeId primary = t.active_id(0);
@@ -119,7 +101,7 @@ TEST(ForwardAnswer, PromotedDuringTheReadAfterWriteHoldStillAnswersWithAWarning)
   t.world().network().block(primary, secondary);  // stream and direct answers lost
   uint64_t waits = t.node(secondary)->counters().raw_waits;
   std::optional<proto::ClientResponse> out;
-  send_write(t, secondary, token, "kv/held", &out);
+  t.send_write(secondary, token, "kv/held", "v", &out);
   ASSERT_TRUE(t.run_until([&] { return t.node(secondary)->counters().raw_waits > waits; },
                           4 * kUsPerSec));
   ASSERT_FALSE(out.has_value());
@@ -136,7 +118,7 @@ TEST(ForwardAnswer, PromotedDuringTheReadAfterWriteHoldStillAnswersWithAWarning)
 // missing (no active node wrote it, or lost) it has no epoch to stamp and must refuse: an
 // unstamped write is committed by any primary, so a resend across a failover commits twice.
 TEST(ForwardAnswer, StandbyRefusesToForwardAWriteWithoutALineage) {
-  Topology t(two_clusters(53, 2));
+  Topology t(testkit::topology_options(53, 2, 2));
   ASSERT_TRUE(t.setup_replication()) << t.last_error();
   NodeId standby = t.standby_id(1);
   std::string token = t.login(standby);
@@ -158,7 +140,7 @@ TEST(ForwardAnswer, StandbyRefusesToForwardAWriteWithoutALineage) {
 // it is in flight: one cross-cluster forward per request (it used to open one per resend, and
 // merkle_sync_under_load failed the bounds checker: forwards_pending 15,850 > 15,833).
 TEST(ForwardAnswer, ActiveNodeOpensOneCrossClusterForwardPerStandbyRequest) {
-  Topology t(two_clusters(53, 2));
+  Topology t(testkit::topology_options(53, 2, 2));
   ASSERT_TRUE(t.setup_replication()) << t.last_error();
   NodeId active = t.active_id(1);
   NodeId standby = t.standby_id(1);
@@ -166,7 +148,7 @@ TEST(ForwardAnswer, ActiveNodeOpensOneCrossClusterForwardPerStandbyRequest) {
   ASSERT_FALSE(token.empty());
   for (NodeId p : t.cluster_nodes(0)) t.world().network().block(active, p);
   std::optional<proto::ClientResponse> out;
-  send_write(t, standby, token, "kv/held", &out);
+  t.send_write(standby, token, "kv/held", "v", &out);
   // Four standby resends (500 ms apart) inside the 5 s forwarding bound.
   t.run_until([] { return false; }, 2500 * kUsPerMs);
   EXPECT_FALSE(out.has_value());

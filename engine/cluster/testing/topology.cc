@@ -161,6 +161,25 @@ proto::ClientResponse Topology::write(NodeId to, const std::string& token, const
   return call(to, r);
 }
 
+uint64_t Topology::send_write(NodeId to, const std::string& token, const std::string& path,
+                              const std::string& value,
+                              std::optional<proto::ClientResponse>* out) {
+  proto::ClientRequest w;
+  w.set_token(token);
+  w.mutable_write()->set_path(path);
+  w.mutable_write()->set_value(value);
+  return client().send(
+      to, w, [out](const proto::ClientResponse& r) { *out = r; }, 30 * kUsPerSec);
+}
+
+TopologyOptions topology_options(uint64_t seed, int clusters, int nodes) {
+  TopologyOptions o;
+  o.seed = seed;
+  o.clusters = clusters;
+  o.nodes_per_cluster = nodes;
+  return o;
+}
+
 proto::ClientResponse Topology::read(NodeId to, const std::string& token, const std::string& path) {
   proto::ClientRequest r;
   r.set_token(token);

@@ -53,6 +53,9 @@ class ClientProcess : public sim::Process {
   ApiClient client;
 };
 
+// `clusters` clusters (cluster 0 the primary) of `nodes` nodes each, from `seed`.
+TopologyOptions topology_options(uint64_t seed, int clusters, int nodes);
+
 class Topology {
  public:
   static constexpr NodeId kClient{1};
@@ -79,6 +82,10 @@ class Topology {
   proto::ClientResponse write(NodeId to, const std::string& token, const std::string& path,
                               const std::string& value);
   proto::ClientResponse read(NodeId to, const std::string& token, const std::string& path);
+  // Sends a write without waiting (the caller runs the world); the answer lands in *out.
+  // Returns the request id.
+  uint64_t send_write(NodeId to, const std::string& token, const std::string& path,
+                      const std::string& value, std::optional<proto::ClientResponse>* out);
   // Activates secondary cluster `c` with a fresh token from the primary cluster `p`.
   bool activate(int c, int p, bool update_primary);
   std::string state(int cluster);  // replication state of the active node ("" if none)
