@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/cluster/testing/topology.h"
+#include "engine/replication/messenger.h"
 #include "proto/replication.pb.h"
 
 namespace replsim::cluster {
@@ -85,6 +86,58 @@ bool converged(Topology& t, int a, int b) {
   Node* nb = t.active(b);
   return na && nb && na->replicated_snapshot() == nb->replicated_snapshot() &&
          na->merkle_root_hex() == nb->merkle_root_hex();
+}
+
+// An activation token is single use: a retry of the activation that used it (same session,
+// its answer lost) gets the answer again, but a replay of the used token from another
+// session is refused — even one that claims the same secondary and cluster id.
+TEST(Replication, UsedActivationTokenAnswersOnlyTheRetriesOfItsOwnSession) {
+  Topology t(three_clusters(4));
+  ASSERT_TRUE(t.setup_replication());
+  proto::OperatorRequest req;
+  req.mutable_secondary_token()->set_id("secondary-x");
+  proto::OperatorResponse issued = t.op(t.active_id(0), req);
+  ASSERT_EQ(issued.error(), proto::OK) << issued.error_message();
+  auto bytes = replication::from_hex(issued.token());
+  proto::ActivationToken token;
+  ASSERT_TRUE(bytes.is_ok() && token.ParseFromString(bytes.value()));
+  Recorder* owner = nullptr;
+  Recorder* thief = nullptr;
+  t.world().add_node(NodeId(7), "", [&](Env& env) {
+    auto r = std::make_unique<Recorder>(env);
+    owner = r.get();
+    return r;
+  });
+  t.world().add_node(NodeId(8), "", [&](Env& env) {
+    auto r = std::make_unique<Recorder>(env);
+    thief = r.get();
+    return r;
+  });
+  auto activate = [&](Recorder* from, uint64_t session) {
+    proto::NodeEnvelope e;
+    auto* a = e.mutable_activation_request();
+    a->set_secondary_id("secondary-x");
+    a->set_secret_proof(replication::sha256("proof|" + token.secret()));
+    a->set_cluster_id(9);
+    a->set_session(session);
+    from->env.send(t.active_id(0), e.SerializeAsString());
+    t.world().run_for(1 * kUsPerSec);
+  };
+  auto last_answer = [](Recorder* r) {
+    proto::NodeEnvelope e;
+    EXPECT_FALSE(r->received.empty());
+    if (!r->received.empty()) EXPECT_TRUE(e.ParseFromString(r->received.back()));
+    return e.activation_response();
+  };
+  activate(owner, 11);
+  EXPECT_EQ(last_answer(owner).error(), proto::OK);
+  activate(owner, 11);  // the owner's retry
+  EXPECT_EQ(last_answer(owner).error(), proto::OK);
+  EXPECT_FALSE(last_answer(owner).wrapped_credential().empty());
+  activate(thief, 12);  // a replay from another session with the same ids
+  EXPECT_EQ(last_answer(thief).error(), proto::PERMISSION_DENIED);
+  EXPECT_TRUE(last_answer(thief).wrapped_credential().empty());
+  EXPECT_EQ(last_answer(thief).error_message(), "activation token already used");
 }
 
 TEST(Replication, RogueNodeWithoutTokenGetsNothing) {

@@ -86,11 +86,13 @@ void Primary::on_activation(NodeId from, const proto::ActivationRequest& req) {
       token = &t;
     }
   }
-  // A retry of the activation that used this token (its answer was lost) gets the same
-  // answer again: the token stays single-use for any other purpose.
+  // A retry of the activation that used this token (its answer was lost: same session, a
+  // random number of the secondary's) gets the same answer again; the token stays
+  // single-use for anyone else, even one that claims the same cluster id.
   proto::SecondaryRecord* existing = find_secondary(req.secondary_id());
   bool retry = token != nullptr && token->used() && existing != nullptr &&
-               existing->cluster_id() == req.cluster_id() && token->expires_us() >= env_.now_us();
+               existing->cluster_id() == req.cluster_id() &&
+               token->used_session() == req.session() && token->expires_us() >= env_.now_us();
   if (!retry && (token == nullptr || token->used() || token->expires_us() < env_.now_us())) {
     counters_.unauthorized_refused++;
     resp->set_error(proto::PERMISSION_DENIED);
@@ -105,6 +107,7 @@ void Primary::on_activation(NodeId from, const proto::ActivationRequest& req) {
     credential = existing->credential();
   } else {
     token->set_used(true);
+    token->set_used_session(req.session());
     env_.random().fill_bytes(32, &credential);
     proto::SecondaryRecord* rec = existing != nullptr ? existing : config.add_secondaries();
     rec->set_secondary_id(req.secondary_id());
