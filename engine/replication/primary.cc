@@ -122,8 +122,9 @@ void Primary::on_activation(NodeId from, const proto::ActivationRequest& req) {
   resp->set_wrapped_credential(wrap(env_.random(), token->wrap_key(), label, credential));
   resp->set_epoch(config.epoch());
   // Answer once the used token and the credential are durable (a retry then gets "used").
-  replica_.save_config([this, from, out](Status s) {
-    if (s.is_ok()) send_envelope(env_, from, out);
+  std::weak_ptr<bool> alive = alive_;
+  replica_.save_config([this, alive, from, out](Status s) {
+    if (!alive.expired() && s.is_ok()) send_envelope(env_, from, out);
   });
 }
 

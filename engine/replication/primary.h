@@ -18,6 +18,7 @@
 
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "engine/env.h"
@@ -104,6 +105,8 @@ class Primary {
   std::map<std::string, std::string> proofs_;     // by secondary id: expected credential proof
   TimerId pump_timer_ = kNoTimer;
   TimerId heartbeat_timer_ = kNoTimer;
+  // Storage callbacks outlive a Primary dropped by demote/promote/step-down: they check this.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace replsim::replication
