@@ -30,7 +30,7 @@ test: build
 
 # Longer runs: slow tests and 20x the property cases, from a fresh random RapidCheck seed.
 soak: build
-	REPLSIM_SOAK=1 RC_PARAMS="max_success=800" ctest --test-dir $(BUILD_DIR) -L 'unit|property|slow' --output-on-failure -j $(JOBS)
+	REPLSIM_SOAK=1 RC_PARAMS="max_success=4000" ctest --test-dir $(BUILD_DIR) -L 'unit|property|slow' --output-on-failure -j $(JOBS)
 
 bench: build
 	@scripts/run_benches $(BUILD_DIR)
