@@ -101,15 +101,26 @@ void keep_writing(Topology& t, const std::string& token, std::shared_ptr<bool> o
                   });
 }
 
-TEST(Failover, PromotionRefusedWhileCatchingUpAfterMerkleSync) {
-  TopologyOptions o = testkit::topology_options(43, 2, 3);
-  o.nodes_per_cluster = 2;
+// Two clusters of `nodes` nodes whose WAL buffer holds 32 entries: a secondary cut off for a
+// while comes back through the merkle path.
+TopologyOptions small_buffer(uint64_t seed, int nodes) {
+  TopologyOptions o = testkit::topology_options(seed, 2, nodes);
   o.node.wal_buffer_entries_max = 32;
-  Topology t(o);
-  ASSERT_TRUE(t.setup_replication()) << t.last_error();
-  std::string token = t.login(t.active_id(0));
+  return o;
+}
+
+// Cuts the secondary cluster off from the primary and the client; the client still reaches
+// the primary.
+void cut_off_secondary(Topology& t) {
   t.world().network().split({t.cluster_nodes(0), t.cluster_nodes(1), {Topology::kClient}});
   for (NodeId p : t.cluster_nodes(0)) t.world().network().heal(Topology::kClient, p);
+}
+
+TEST(Failover, PromotionRefusedWhileCatchingUpAfterMerkleSync) {
+  Topology t(small_buffer(43, 2));
+  ASSERT_TRUE(t.setup_replication()) << t.last_error();
+  std::string token = t.login(t.active_id(0));
+  cut_off_secondary(t);
   auto on = std::make_shared<bool>(true);
   keep_writing(t, token, on, 0);
   t.world().run_for(3 * kUsPerSec);  // far more than the 32-entry buffer: merkle path
@@ -153,21 +164,14 @@ TEST(Failover, PromotionRefusedWhileCatchingUpAfterMerkleSync) {
   EXPECT_EQ(*t.active(1)->replicated_snapshot(), old_state);
 }
 
-// Update-primary (a re-activation) while batches are being applied: an apply of the old
-// session that completes after the restart of streaming must not leave the secondary
-// believing a gap follows every batch (it reconnected forever, applying nothing).
 // Merkle-sync writes keys without WAL entries, so ARIES restart cannot roll them forward: a
 // crash before the index rebuilt for them is durable must still recover an index equal to
 // storage (it recovered the previous, stale generation and kept it).
 TEST(Failover, SecondaryCrashRightAfterMerkleSyncRecoversIndexEqualToStorage) {
-  TopologyOptions o = testkit::topology_options(45, 2, 3);
-  o.nodes_per_cluster = 1;
-  o.node.wal_buffer_entries_max = 32;
-  Topology t(o);
+  Topology t(small_buffer(45, 1));
   ASSERT_TRUE(t.setup_replication()) << t.last_error();
   std::string token = t.login(t.active_id(0));
-  t.world().network().split({t.cluster_nodes(0), t.cluster_nodes(1), {Topology::kClient}});
-  for (NodeId p : t.cluster_nodes(0)) t.world().network().heal(Topology::kClient, p);
+  cut_off_secondary(t);
   for (int i = 0; i < 100; ++i) {
     ASSERT_EQ(t.write(t.active_id(0), token, "kv/" + std::to_string(i), "v").error(), proto::OK);
   }
@@ -190,10 +194,12 @@ TEST(Failover, SecondaryCrashRightAfterMerkleSyncRecoversIndexEqualToStorage) {
       << t.active(1)->merkle_root_hex() << " vs " << t.active(0)->merkle_root_hex();
 }
 
+// Update-primary (a re-activation) while batches are being applied: an apply of the old
+// session that completes after the restart of streaming must not leave the secondary
+// believing a gap follows every batch (it reconnected forever, applying nothing).
 class UpdatePrimaryWhileApplying : public ::testing::TestWithParam<int> {};
 TEST_P(UpdatePrimaryWhileApplying, KeepsStreamingAndConverges) {
-  TopologyOptions o = testkit::topology_options(GetParam(), 2, 3);
-  o.nodes_per_cluster = 2;
+  TopologyOptions o = testkit::topology_options(GetParam(), 2, 2);
   o.disk.fsync_latency_us = 20 * kUsPerMs;  // applies stay in flight across the activation
   Topology t(o);
   ASSERT_TRUE(t.setup_replication()) << t.last_error();

@@ -49,8 +49,15 @@ CheckerResult check_read_after_write(const History& h, const Observations& o,
   std::map<std::pair<int64_t, uint64_t>, TimeUs> read_invoked;
   size_t checked = 0;
   for (const HistoryEvent& e : h.events()) {
-    if (e.client >= 0 && e.type == EventType::kInvoke && e.f == kOpRead) {
-      read_invoked[{e.client, e.op_id}] = e.time_us;
+    TimeUs invoked_us = e.time_us;
+    if (e.client >= 0 && e.f == kOpRead) {
+      auto invoked = read_invoked.find({e.client, e.op_id});
+      if (e.type == EventType::kInvoke) {
+        read_invoked[{e.client, e.op_id}] = e.time_us;
+      } else if (invoked != read_invoked.end()) {  // any completion closes the read
+        invoked_us = invoked->second;
+        read_invoked.erase(invoked);
+      }
     }
     if (e.client < 0 || e.type != EventType::kOk) continue;
     auto key = std::make_pair(e.client, e.key);
@@ -65,9 +72,6 @@ CheckerResult check_read_after_write(const History& h, const Observations& o,
       continue;
     }
     if (e.f != kOpRead) continue;
-    auto invoked = read_invoked.find({e.client, e.op_id});
-    TimeUs invoked_us = invoked == read_invoked.end() ? e.time_us : invoked->second;
-    if (invoked != read_invoked.end()) read_invoked.erase(invoked);
     auto it = pending.find(key);
     if (it == pending.end()) continue;
     const WriteRecord* w = it->second;
