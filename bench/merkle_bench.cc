@@ -54,9 +54,9 @@ void BM_MerkleUpdate(benchmark::State& state) {
     benchmark::DoNotOptimize(index->root());  // one root per group commit of 64 writes
   }
   state.SetItemsProcessed(state.iterations() * 64);
-  state.counters["ns_per_update"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * 64), benchmark::Counter::kIsRate |
-                                                        benchmark::Counter::kInvert);
+  state.counters["ns_per_update"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * 64),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_MerkleUpdate)->Unit(benchmark::kMicrosecond);
 
@@ -87,11 +87,16 @@ M wire(const M& m) {
 // machine, for the same d split between the sides (the anchor).
 double negentropy_bytes(int d) {
   switch (d) {
-    case 1: return 2319;
-    case 10: return 19968;
-    case 100: return 165129;
-    case 1000: return 1360344;
-    case 10000: return 10491782;
+    case 1:
+      return 2319;
+    case 10:
+      return 19968;
+    case 100:
+      return 165129;
+    case 1000:
+      return 1360344;
+    case 10000:
+      return 10491782;
   }
   return 0;
 }
@@ -138,7 +143,10 @@ void BM_Reconcile(benchmark::State& state) {
   }
   // Apply once and check the replica converged (then undo, so the fixture stays the base).
   for (const proto::KeyChange& c : changes) {
-    if (c.deleted()) f->replica.erase(c.path()); else f->replica.put(c.path(), c.ciphertext());
+    if (c.deleted())
+      f->replica.erase(c.path());
+    else
+      f->replica.put(c.path(), c.ciphertext());
   }
   if (f->replica.root() != f->primary.root()) state.SkipWithError("replica did not converge");
   for (auto& [k, v] : primary_extra) {
@@ -155,7 +163,12 @@ void BM_Reconcile(benchmark::State& state) {
   state.counters["negentropy_bytes"] = negentropy_bytes(d);
   state.counters["sync_reply_bytes"] = static_cast<double>(stats.sync_reply_bytes);
 }
-BENCHMARK(BM_Reconcile)->Arg(1)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000)
+BENCHMARK(BM_Reconcile)
+    ->Arg(1)
+    ->Arg(10)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(10000)
     ->Unit(benchmark::kMillisecond);
 
 // Large difference: a new, empty replica against 1 M keys (whole root slots, no listing).
@@ -250,8 +263,8 @@ void BM_MerkleRecovery(benchmark::State& state) {
     const auto t0 = std::chrono::steady_clock::now();
     auto index = aries::AriesIndex::open(*env, f.options, f.storage);
     benchmark::DoNotOptimize(index.value()->root());
-    total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                    .count();
+    total_ms +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     f.last = index.value()->recovery_stats();
     state.PauseTiming();
     index.value().reset();
@@ -278,8 +291,8 @@ void BM_MerkleRebuild(benchmark::State& state) {
     const auto t0 = std::chrono::steady_clock::now();
     auto index = aries::AriesIndex::open(*env, options, f.storage);
     benchmark::DoNotOptimize(index.value()->root());
-    total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                    .count();
+    total_ms +=
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     state.PauseTiming();
     index.value().reset();
     env.reset();

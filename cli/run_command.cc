@@ -143,8 +143,8 @@ int check_determinism_command(const Args& args) {
   harness::RunResult b = harness::run_scenario(loaded.mapped.config, loaded.seed, nullptr);
   const bool same = a.trace_hash == b.trace_hash && a.events == b.events &&
                     !sim::first_divergence(a.trace_events, b.trace_events).has_value();
-  std::cout << "seed " << loaded.seed << ": run A hash " << reports::hash_hex(a.trace_hash)
-            << " (" << a.trace_events.size() << " trace events), run B hash "
+  std::cout << "seed " << loaded.seed << ": run A hash " << reports::hash_hex(a.trace_hash) << " ("
+            << a.trace_events.size() << " trace events), run B hash "
             << reports::hash_hex(b.trace_hash) << " (" << b.trace_events.size()
             << " trace events)\n";
   if (same) {
@@ -170,8 +170,7 @@ int list_command(const Args& args) {
     std::stringstream text;
     text << in.rdbuf();
     std::string name = std::filesystem::path(file).stem().string();
-    std::printf("%-24s %s\n", name.c_str(),
-                scenarios::one_line_description(text.str()).c_str());
+    std::printf("%-24s %s\n", name.c_str(), scenarios::one_line_description(text.str()).c_str());
   }
   return 0;
 }

@@ -10,8 +10,7 @@
 namespace replsim::cli {
 
 // `wall_s`: wall-clock seconds the run took (measured by the CLI, outside the simulation).
-reports::ReportData to_report_data(const harness::RunResult& result,
-                                   const MappedScenario& scenario,
+reports::ReportData to_report_data(const harness::RunResult& result, const MappedScenario& scenario,
                                    const std::string& scenario_file, double wall_s);
 
 // "build/bin/replsim run FILE --seed N" with the path of the running binary.

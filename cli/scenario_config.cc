@@ -43,7 +43,7 @@ sim::DiskOptions map_disk(const proto::DiskModel& disk) {
 
 harness::WorkloadConfig map_workload(const proto::Workload& w) {
   harness::WorkloadConfig out;
-  out.mix = {w.writes_per_sec(), w.reads_per_sec(), w.deletes_per_sec(),
+  out.mix = {w.writes_per_sec(), w.reads_per_sec(),  w.deletes_per_sec(),
              w.lists_per_sec(),  w.logins_per_sec(), w.token_uses_per_sec()};
   const double total = w.writes_per_sec() + w.reads_per_sec() + w.deletes_per_sec() +
                        w.lists_per_sec() + w.logins_per_sec() + w.token_uses_per_sec();
@@ -57,11 +57,14 @@ harness::WorkloadConfig map_workload(const proto::Workload& w) {
   }
   out.open_loop_outstanding_max = w.outstanding_max();
   switch (w.placement()) {
-    case proto::PRIMARY_ONLY: out.placement = harness::ClientPlacement::kPrimaryOnly; break;
+    case proto::PRIMARY_ONLY:
+      out.placement = harness::ClientPlacement::kPrimaryOnly;
+      break;
     case proto::SECONDARIES_ONLY:
       out.placement = harness::ClientPlacement::kSecondariesOnly;
       break;
-    default: out.placement = harness::ClientPlacement::kSpreadAllNodes;
+    default:
+      out.placement = harness::ClientPlacement::kSpreadAllNodes;
   }
   out.keys = w.keys() == 0 ? 1 : w.keys();
   out.zipf_exponent = w.zipf_exponent();
@@ -74,24 +77,42 @@ harness::WorkloadConfig map_workload(const proto::Workload& w) {
 harness::FaultKind map_fault_kind(proto::FaultKind kind) {
   using K = harness::FaultKind;
   switch (kind) {
-    case proto::SPLIT_CLUSTERS: return K::kSplitClusters;
-    case proto::PARTITION: return K::kPartition;
-    case proto::PARTITION_ONE_WAY: return K::kPartitionOneWay;
-    case proto::ISOLATE_NODE: return K::kIsolateNode;
-    case proto::FLAPPING_LINK: return K::kFlappingLink;
-    case proto::LINK_DEGRADE: return K::kLinkDegrade;
-    case proto::CRASH: return K::kCrash;
-    case proto::PAUSE: return K::kPause;
-    case proto::POWER_LOSS: return K::kPowerLoss;
-    case proto::CLOCK_JUMP: return K::kClockJump;
-    case proto::CLOCK_DRIFT: return K::kClockDrift;
-    case proto::FSYNC_FAILURE: return K::kFsyncFailure;
-    case proto::SECTOR_ERROR: return K::kSectorError;
-    case proto::BIT_ROT: return K::kBitRot;
-    case proto::MISDIRECTED_WRITE: return K::kMisdirectedWrite;
-    case proto::DISK_FULL: return K::kDiskFull;
-    case proto::HEAL_ALL: return K::kHealAll;
-    default: break;
+    case proto::SPLIT_CLUSTERS:
+      return K::kSplitClusters;
+    case proto::PARTITION:
+      return K::kPartition;
+    case proto::PARTITION_ONE_WAY:
+      return K::kPartitionOneWay;
+    case proto::ISOLATE_NODE:
+      return K::kIsolateNode;
+    case proto::FLAPPING_LINK:
+      return K::kFlappingLink;
+    case proto::LINK_DEGRADE:
+      return K::kLinkDegrade;
+    case proto::CRASH:
+      return K::kCrash;
+    case proto::PAUSE:
+      return K::kPause;
+    case proto::POWER_LOSS:
+      return K::kPowerLoss;
+    case proto::CLOCK_JUMP:
+      return K::kClockJump;
+    case proto::CLOCK_DRIFT:
+      return K::kClockDrift;
+    case proto::FSYNC_FAILURE:
+      return K::kFsyncFailure;
+    case proto::SECTOR_ERROR:
+      return K::kSectorError;
+    case proto::BIT_ROT:
+      return K::kBitRot;
+    case proto::MISDIRECTED_WRITE:
+      return K::kMisdirectedWrite;
+    case proto::DISK_FULL:
+      return K::kDiskFull;
+    case proto::HEAL_ALL:
+      return K::kHealAll;
+    default:
+      break;
   }
   REPLSIM_ASSERT_MSG(false, "validated scenarios name a fault kind");
   return K::kHealAll;
@@ -99,16 +120,26 @@ harness::FaultKind map_fault_kind(proto::FaultKind kind) {
 
 const char* map_checker(proto::Checker checker) {
   switch (checker) {
-    case proto::PREFIX_CONSISTENCY: return harness::kCheckPrefixConsistency;
-    case proto::CONVERGENCE: return harness::kCheckConvergence;
-    case proto::DURABILITY: return harness::kCheckDurability;
-    case proto::READ_AFTER_WRITE: return harness::kCheckReadAfterWrite;
-    case proto::MONOTONIC_POSITIONS: return harness::kCheckMonotonicPositions;
-    case proto::LOCAL_STAYS_LOCAL: return harness::kCheckLocalStaysLocal;
-    case proto::INDEX_CONSISTENCY: return harness::kCheckIndexConsistency;
-    case proto::BOUNDS: return harness::kCheckBounds;
-    case proto::SECURITY: return harness::kCheckSecurity;
-    default: break;
+    case proto::PREFIX_CONSISTENCY:
+      return harness::kCheckPrefixConsistency;
+    case proto::CONVERGENCE:
+      return harness::kCheckConvergence;
+    case proto::DURABILITY:
+      return harness::kCheckDurability;
+    case proto::READ_AFTER_WRITE:
+      return harness::kCheckReadAfterWrite;
+    case proto::MONOTONIC_POSITIONS:
+      return harness::kCheckMonotonicPositions;
+    case proto::LOCAL_STAYS_LOCAL:
+      return harness::kCheckLocalStaysLocal;
+    case proto::INDEX_CONSISTENCY:
+      return harness::kCheckIndexConsistency;
+    case proto::BOUNDS:
+      return harness::kCheckBounds;
+    case proto::SECURITY:
+      return harness::kCheckSecurity;
+    default:
+      break;
   }
   REPLSIM_ASSERT_MSG(false, "validated scenarios name real checkers");
   return "";
@@ -117,13 +148,20 @@ const char* map_checker(proto::Checker checker) {
 harness::OperatorActionKind map_action(proto::ActionKind kind) {
   using K = harness::OperatorActionKind;
   switch (kind) {
-    case proto::PROMOTE: return K::kPromote;
-    case proto::DEMOTE: return K::kDemote;
-    case proto::UPDATE_PRIMARY: return K::kUpdatePrimary;
-    case proto::FAILOVER: return K::kFailover;
-    case proto::UNPLANNED_FAILOVER: return K::kUnplannedFailover;
-    case proto::ROGUE_JOIN: return K::kRogueJoin;
-    default: return K::kStatus;
+    case proto::PROMOTE:
+      return K::kPromote;
+    case proto::DEMOTE:
+      return K::kDemote;
+    case proto::UPDATE_PRIMARY:
+      return K::kUpdatePrimary;
+    case proto::FAILOVER:
+      return K::kFailover;
+    case proto::UNPLANNED_FAILOVER:
+      return K::kUnplannedFailover;
+    case proto::ROGUE_JOIN:
+      return K::kRogueJoin;
+    default:
+      return K::kStatus;
   }
 }
 
@@ -134,9 +172,12 @@ MappedScenario map_scenario(const proto::Scenario& s) {
   std::map<std::string, int32_t> id_of;
   std::string rogue;  // deployed after the replication topology (index N + 1)
   for (const proto::Cluster& c : s.topology().clusters()) {
-    if (c.role() == proto::PRIMARY) out.cluster_names.insert(out.cluster_names.begin(), c.name());
-    else if (c.role() == proto::ROGUE) rogue = c.name();
-    else out.cluster_names.push_back(c.name());
+    if (c.role() == proto::PRIMARY)
+      out.cluster_names.insert(out.cluster_names.begin(), c.name());
+    else if (c.role() == proto::ROGUE)
+      rogue = c.name();
+    else
+      out.cluster_names.push_back(c.name());
   }
   const uint32_t replicating = static_cast<uint32_t>(out.cluster_names.size());
   if (!rogue.empty()) out.cluster_names.push_back(rogue);
@@ -163,11 +204,11 @@ MappedScenario map_scenario(const proto::Scenario& s) {
     spec.at_us = us_from_s(f.at_s());
     spec.kind = map_fault_kind(f.kind());
     spec.target.cluster = cluster(f.target().cluster());
-    spec.target.node = f.target().node() == proto::Target::INDEX
-                           ? static_cast<int32_t>(f.target().index()) : -1;
+    spec.target.node =
+        f.target().node() == proto::Target::INDEX ? static_cast<int32_t>(f.target().index()) : -1;
     spec.target.cluster2 = cluster(f.other().cluster());
-    spec.target.node2 = f.other().node() == proto::Target::INDEX
-                            ? static_cast<int32_t>(f.other().index()) : -1;
+    spec.target.node2 =
+        f.other().node() == proto::Target::INDEX ? static_cast<int32_t>(f.other().index()) : -1;
     spec.duration_us = us_from_s(f.duration_s());
     spec.period_us = us_from_ms(f.period_ms());
     spec.magnitude = f.kind() == proto::CLOCK_JUMP ? f.magnitude() * 1000 : f.magnitude();

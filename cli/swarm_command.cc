@@ -4,6 +4,7 @@
 // with (seed - A) % N == I so a job array can split one range over many machines; their
 // --json outputs combine with `replsim merge`.
 #include <fcntl.h>
+#include <google/protobuf/util/json_util.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,8 +15,6 @@
 #include <iostream>
 #include <map>
 #include <sstream>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "cli/commands.h"
 #include "cli/run_report.h"
@@ -64,8 +63,8 @@ pid_t spawn(const std::string& binary, const std::string& file, uint64_t seed,
     dup2(log, STDERR_FILENO);
   }
   const std::string seed_text = std::to_string(seed);
-  execl(binary.c_str(), binary.c_str(), "run", file.c_str(), "--seed", seed_text.c_str(),
-        "--quiet", "--summary-json", summary_path.c_str(), static_cast<char*>(nullptr));
+  execl(binary.c_str(), binary.c_str(), "run", file.c_str(), "--seed", seed_text.c_str(), "--quiet",
+        "--summary-json", summary_path.c_str(), static_cast<char*>(nullptr));
   std::perror("exec");
   _exit(127);
 }
@@ -96,12 +95,12 @@ proto::SeedOutcome outcome_of(uint64_t seed, int status, const std::string& summ
 void progress(size_t done, size_t total, size_t failed, double elapsed_s, bool tty) {
   const int width = 30;
   const int filled = total == 0 ? width : static_cast<int>(width * done / total);
-  const double eta = done == 0 ? 0 : elapsed_s / static_cast<double>(done) *
-                                         static_cast<double>(total - done);
+  const double eta =
+      done == 0 ? 0 : elapsed_s / static_cast<double>(done) * static_cast<double>(total - done);
   char line[160];
   std::snprintf(line, sizeof(line), "[%s%s] %zu/%zu seeds, %zu failed, ETA %.0f s",
-                std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(),
-                done, total, failed, eta);
+                std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(), done,
+                total, failed, eta);
   if (tty) {
     std::fprintf(stderr, "\r%s", line);
     if (done == total) std::fprintf(stderr, "\n");
@@ -130,11 +129,11 @@ int report(const proto::SwarmResult& result, const std::string& json_path) {
     simulated_s += s.simulated_s();
     run_wall_s += s.wall_s();
   }
-  std::printf("| scenario | seeds | passed | failed | simulated s | wall s (runs) | speed |\n"
-              "|---|---|---|---|---|---|---|\n| %s | %d | %u | %u | %.1f | %.1f | %.4gx |\n",
-              result.scenario_file().c_str(), result.seeds_size(), result.passed(),
-              result.failed(), simulated_s, run_wall_s,
-              run_wall_s > 0 ? simulated_s / run_wall_s : 0);
+  std::printf(
+      "| scenario | seeds | passed | failed | simulated s | wall s (runs) | speed |\n"
+      "|---|---|---|---|---|---|---|\n| %s | %d | %u | %u | %.1f | %.1f | %.4gx |\n",
+      result.scenario_file().c_str(), result.seeds_size(), result.passed(), result.failed(),
+      simulated_s, run_wall_s, run_wall_s > 0 ? simulated_s / run_wall_s : 0);
   for (const proto::SeedOutcome& s : result.seeds()) {
     if (s.passed()) continue;
     std::string why;

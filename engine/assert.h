@@ -18,12 +18,12 @@ AssertHook set_assert_hook(AssertHook hook);
 
 }  // namespace replsim
 
-#define REPLSIM_ASSERT(cond)                                                   \
-  do {                                                                         \
-    if (!(cond)) ::replsim::assert_fail(#cond, __FILE__, __LINE__, nullptr);   \
+#define REPLSIM_ASSERT(cond)                                                 \
+  do {                                                                       \
+    if (!(cond)) ::replsim::assert_fail(#cond, __FILE__, __LINE__, nullptr); \
   } while (0)
 
-#define REPLSIM_ASSERT_MSG(cond, msg)                                          \
-  do {                                                                         \
-    if (!(cond)) ::replsim::assert_fail(#cond, __FILE__, __LINE__, (msg));     \
+#define REPLSIM_ASSERT_MSG(cond, msg)                                      \
+  do {                                                                     \
+    if (!(cond)) ::replsim::assert_fail(#cond, __FILE__, __LINE__, (msg)); \
   } while (0)

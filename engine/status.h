@@ -71,7 +71,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT
     REPLSIM_ASSERT(!status_.is_ok());
   }
@@ -95,9 +95,9 @@ class [[nodiscard]] Result {
 };
 
 // Returns early from the enclosing function when `expr` is not ok.
-#define REPLSIM_RETURN_IF_ERROR(expr)              \
-  do {                                             \
-    ::replsim::Status replsim_status_ = (expr);    \
+#define REPLSIM_RETURN_IF_ERROR(expr)                     \
+  do {                                                    \
+    ::replsim::Status replsim_status_ = (expr);           \
     if (!replsim_status_.is_ok()) return replsim_status_; \
   } while (0)
 

@@ -25,7 +25,12 @@ TEST(StatusTest, ResultHoldsValueOrStatus) {
 }
 
 TEST(StatusTest, ResultRefusesOkStatusWithoutValue) {
-  EXPECT_DEATH({ Result<int> r{Status::ok()}; (void)r; }, "assertion failed");
+  EXPECT_DEATH(
+      {
+        Result<int> r{Status::ok()};
+        (void)r;
+      },
+      "assertion failed");
 }
 
 TEST(TypesTest, StrongIdsOrderAndCompare) {

@@ -25,7 +25,7 @@ struct EpochTag {};
 struct LsnTag {};
 struct LockGenerationTag {};
 
-using NodeId = StrongId<NodeIdTag, uint32_t>;       // one simulated or real process
+using NodeId = StrongId<NodeIdTag, uint32_t>;        // one simulated or real process
 using ClusterId = StrongId<ClusterIdTag, uint32_t>;  // a group of nodes sharing one storage
 using WalIndex = StrongId<WalIndexTag>;              // position in a cluster's replication WAL
 using Epoch = StrongId<EpochTag>;                    // primary lineage; a promotion starts one

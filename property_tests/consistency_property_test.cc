@@ -23,8 +23,8 @@ RC_GTEST_PROP(Consistency, EveryClusterStateIsAPrefixOfThePrimaryLineage, ()) {
 
 RC_GTEST_PROP(Consistency, AcknowledgedWritesSurviveCrashesPowerLossAndPlannedFailover, ()) {
   GenOptions o;
-  o.kinds = {FaultKind::kCrash, FaultKind::kPowerLoss, FaultKind::kPause,
-             FaultKind::kSplitClusters, FaultKind::kClockJump};
+  o.kinds = {FaultKind::kCrash, FaultKind::kPowerLoss, FaultKind::kPause, FaultKind::kSplitClusters,
+             FaultKind::kClockJump};
   auto config = *gen_scenario(o);
   const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
   run_and_check(config, seed, {harness::kCheckDurability}, "durability");

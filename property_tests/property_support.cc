@@ -57,10 +57,10 @@ harness::RunResult run_and_check(harness::ScenarioConfig config, uint64_t seed,
     s << "property " << property << " failed, seed " << seed << "\n";
     if (!r.error.empty()) s << "run error: " << r.error << "\n";
     if (const harness::CheckerResult* f = r.first_failure()) s << harness::describe(*f) << "\n";
-    s << "faults: " << config.faults.size() << ", operator actions: "
-      << config.operator_actions.size() << ", simulated " << r.simulated_time_us / 1000
-      << " ms\nshrunk case written to " << file << "\nreproduce: "
-      << harness::repro_command(file, seed)
+    s << "faults: " << config.faults.size()
+      << ", operator actions: " << config.operator_actions.size() << ", simulated "
+      << r.simulated_time_us / 1000 << " ms\nshrunk case written to " << file
+      << "\nreproduce: " << harness::repro_command(file, seed)
       << "  (or rerun this test with the RC_PARAMS=\"reproduce=...\" line RapidCheck prints)\n";
     RC_LOG() << s.str();
     RC_FAIL(s.str());

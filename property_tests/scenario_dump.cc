@@ -13,36 +13,60 @@ using harness::OperatorActionKind;
 
 static proto::FaultKind fault_kind(FaultKind k) {
   switch (k) {
-    case FaultKind::kPartition: return proto::PARTITION;
-    case FaultKind::kPartitionOneWay: return proto::PARTITION_ONE_WAY;
-    case FaultKind::kIsolateNode: return proto::ISOLATE_NODE;
-    case FaultKind::kSplitClusters: return proto::SPLIT_CLUSTERS;
-    case FaultKind::kFlappingLink: return proto::FLAPPING_LINK;
-    case FaultKind::kLinkDegrade: return proto::LINK_DEGRADE;
-    case FaultKind::kCrash: return proto::CRASH;
-    case FaultKind::kPause: return proto::PAUSE;
-    case FaultKind::kPowerLoss: return proto::POWER_LOSS;
-    case FaultKind::kClockJump: return proto::CLOCK_JUMP;
-    case FaultKind::kClockDrift: return proto::CLOCK_DRIFT;
-    case FaultKind::kFsyncFailure: return proto::FSYNC_FAILURE;
-    case FaultKind::kSectorError: return proto::SECTOR_ERROR;
-    case FaultKind::kBitRot: return proto::BIT_ROT;
-    case FaultKind::kMisdirectedWrite: return proto::MISDIRECTED_WRITE;
-    case FaultKind::kDiskFull: return proto::DISK_FULL;
-    case FaultKind::kHealAll: return proto::HEAL_ALL;
+    case FaultKind::kPartition:
+      return proto::PARTITION;
+    case FaultKind::kPartitionOneWay:
+      return proto::PARTITION_ONE_WAY;
+    case FaultKind::kIsolateNode:
+      return proto::ISOLATE_NODE;
+    case FaultKind::kSplitClusters:
+      return proto::SPLIT_CLUSTERS;
+    case FaultKind::kFlappingLink:
+      return proto::FLAPPING_LINK;
+    case FaultKind::kLinkDegrade:
+      return proto::LINK_DEGRADE;
+    case FaultKind::kCrash:
+      return proto::CRASH;
+    case FaultKind::kPause:
+      return proto::PAUSE;
+    case FaultKind::kPowerLoss:
+      return proto::POWER_LOSS;
+    case FaultKind::kClockJump:
+      return proto::CLOCK_JUMP;
+    case FaultKind::kClockDrift:
+      return proto::CLOCK_DRIFT;
+    case FaultKind::kFsyncFailure:
+      return proto::FSYNC_FAILURE;
+    case FaultKind::kSectorError:
+      return proto::SECTOR_ERROR;
+    case FaultKind::kBitRot:
+      return proto::BIT_ROT;
+    case FaultKind::kMisdirectedWrite:
+      return proto::MISDIRECTED_WRITE;
+    case FaultKind::kDiskFull:
+      return proto::DISK_FULL;
+    case FaultKind::kHealAll:
+      return proto::HEAL_ALL;
   }
   return proto::FAULT_UNSPECIFIED;
 }
 
 static proto::ActionKind action_kind(OperatorActionKind k) {
   switch (k) {
-    case OperatorActionKind::kPromote: return proto::PROMOTE;
-    case OperatorActionKind::kDemote: return proto::DEMOTE;
-    case OperatorActionKind::kUpdatePrimary: return proto::UPDATE_PRIMARY;
-    case OperatorActionKind::kFailover: return proto::FAILOVER;
-    case OperatorActionKind::kUnplannedFailover: return proto::UNPLANNED_FAILOVER;
-    case OperatorActionKind::kStatus: return proto::STATUS;
-    case OperatorActionKind::kRogueJoin: return proto::ROGUE_JOIN;
+    case OperatorActionKind::kPromote:
+      return proto::PROMOTE;
+    case OperatorActionKind::kDemote:
+      return proto::DEMOTE;
+    case OperatorActionKind::kUpdatePrimary:
+      return proto::UPDATE_PRIMARY;
+    case OperatorActionKind::kFailover:
+      return proto::FAILOVER;
+    case OperatorActionKind::kUnplannedFailover:
+      return proto::UNPLANNED_FAILOVER;
+    case OperatorActionKind::kStatus:
+      return proto::STATUS;
+    case OperatorActionKind::kRogueJoin:
+      return proto::ROGUE_JOIN;
   }
   return proto::ACTION_UNSPECIFIED;
 }

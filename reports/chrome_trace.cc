@@ -29,13 +29,13 @@ void metadata(std::ostringstream& out, const char* what, int64_t pid, const std:
 void span(std::ostringstream& out, const RequestSpan& r, size_t id) {
   const int64_t pid = static_cast<int64_t>(r.node) + 1;
   out << "{\"ph\":\"b\",\"cat\":\"request\",\"name\":" << json_string(r.op) << ",\"id\":" << id
-      << ",\"pid\":" << pid << ",\"tid\":0,\"ts\":" << r.start_us << ",\"args\":{\"client\":"
-      << r.client << ",\"key\":" << json_string(r.key) << ",\"outcome\":"
-      << json_string(r.outcome) << ",\"warning\":" << (r.warning ? "true" : "false")
+      << ",\"pid\":" << pid << ",\"tid\":0,\"ts\":" << r.start_us
+      << ",\"args\":{\"client\":" << r.client << ",\"key\":" << json_string(r.key)
+      << ",\"outcome\":" << json_string(r.outcome)
+      << ",\"warning\":" << (r.warning ? "true" : "false")
       << ",\"forwarded\":" << (r.forwarded ? "true" : "false") << "}},\n";
   out << "{\"ph\":\"e\",\"cat\":\"request\",\"name\":" << json_string(r.op) << ",\"id\":" << id
-      << ",\"pid\":" << pid << ",\"tid\":0,\"ts\":" << std::max(r.end_us, r.start_us)
-      << "},\n";
+      << ",\"pid\":" << pid << ",\"tid\":0,\"ts\":" << std::max(r.end_us, r.start_us) << "},\n";
 }
 
 }  // namespace
@@ -44,11 +44,21 @@ std::string json_string(const std::string& text) {
   std::string out = "\"";
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20) {
           char esc[8];
@@ -92,9 +102,9 @@ std::string chrome_trace_json(const ReportData& data, size_t spans_max) {
         << ",\"ts\":" << f.time_us << ",\"args\":" << args << "},\n";
     const int64_t node = node_in_target(f.target);
     const bool on_node = node >= 0 && node < static_cast<int64_t>(nodes);
-    out << "{\"ph\":\"i\",\"s\":\"" << (on_node ? "p" : "g") << "\",\"name\":"
-        << json_string(name) << ",\"pid\":" << (on_node ? node + 1 : 0) << ",\"tid\":0,\"ts\":"
-        << f.time_us << ",\"args\":" << args << "},\n";
+    out << "{\"ph\":\"i\",\"s\":\"" << (on_node ? "p" : "g") << "\",\"name\":" << json_string(name)
+        << ",\"pid\":" << (on_node ? node + 1 : 0) << ",\"tid\":0,\"ts\":" << f.time_us
+        << ",\"args\":" << args << "},\n";
   }
   out << "{\"ph\":\"M\",\"name\":\"replsim\",\"pid\":0,\"tid\":0,\"args\":{\"scenario\":"
       << json_string(data.scenario) << ",\"seed\":" << data.seed

@@ -71,8 +71,7 @@ std::string throughput_section(const ReportData& data) {
     failed.y.push_back(static_cast<double>(p.ops_failed) / bucket_s);
   }
   return "<h2>Throughput</h2>\n" +
-         line_chart(time_frame(data, "throughput-chart", "operations/s"),
-                    {writes, reads, failed});
+         line_chart(time_frame(data, "throughput-chart", "operations/s"), {writes, reads, failed});
 }
 
 std::string state_color(const std::string& state) {
@@ -90,8 +89,8 @@ std::string state_section(const ReportData& data) {
     BandRow& row = rows[b.cluster];
     row.name = data.cluster_name(b.cluster);
     char label[160];
-    std::snprintf(label, sizeof(label), "%s %.3f s .. %.3f s", b.state.c_str(),
-                  seconds(b.start_us), seconds(b.end_us));
+    std::snprintf(label, sizeof(label), "%s %.3f s .. %.3f s", b.state.c_str(), seconds(b.start_us),
+                  seconds(b.end_us));
     row.bands.push_back({seconds(b.start_us), seconds(b.end_us), label, state_color(b.state)});
   }
   std::vector<BandRow> list;
@@ -156,10 +155,10 @@ std::string checker_section(const proto::RunSummary& s) {
   for (const proto::CheckerOutcome& c : s.checkers()) {
     char when[48] = "";
     if (!c.passed()) std::snprintf(when, sizeof(when), "t=%.6f s: ", c.time_s());
-    out << "<tr class=\"" << (c.passed() ? "pass" : "fail") << "\"><td>"
-        << html_escape(c.name()) << "</td><td>" << (c.passed() ? "pass" : "FAIL") << "</td><td>"
-        << html_escape(c.message()) << "</td><td>"
-        << (c.passed() ? "" : html_escape(when + c.first_offending_event())) << "</td></tr>\n";
+    out << "<tr class=\"" << (c.passed() ? "pass" : "fail") << "\"><td>" << html_escape(c.name())
+        << "</td><td>" << (c.passed() ? "pass" : "FAIL") << "</td><td>" << html_escape(c.message())
+        << "</td><td>" << (c.passed() ? "" : html_escape(when + c.first_offending_event()))
+        << "</td></tr>\n";
   }
   out << "</table>\n";
   return out.str();

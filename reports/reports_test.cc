@@ -38,12 +38,14 @@ ReportData sample_data() {
     d.lag.push_back({t, 2, 31'000, 6});
     d.throughput.push_back({t, 10, 30, t > 5 * kUsPerSec ? 1u : 0u});
   }
-  d.states = {{1, "connecting", 0, 100'000}, {1, "stream-wals", 100'000, 4 * kUsPerSec},
-              {1, "idle", 4 * kUsPerSec, 5 * kUsPerSec}, {1, "merkle-diff", 5 * kUsPerSec,
-              5'200'000}, {1, "merkle-sync", 5'200'000, 6 * kUsPerSec},
+  d.states = {{1, "connecting", 0, 100'000},
+              {1, "stream-wals", 100'000, 4 * kUsPerSec},
+              {1, "idle", 4 * kUsPerSec, 5 * kUsPerSec},
+              {1, "merkle-diff", 5 * kUsPerSec, 5'200'000},
+              {1, "merkle-sync", 5'200'000, 6 * kUsPerSec},
               {2, "stream-wals", 0, 10 * kUsPerSec}};
-  d.faults = {{4 * kUsPerSec, "partition", "dc1|dc2", "10 s"}, {6 * kUsPerSec, "crash",
-              "node 3", ""}};
+  d.faults = {{4 * kUsPerSec, "partition", "dc1|dc2", "10 s"},
+              {6 * kUsPerSec, "crash", "node 3", ""}};
   for (int i = 0; i < 400; ++i) {
     const TimeUs start = i * 20'000;
     const bool write = i % 4 == 0;
@@ -127,9 +129,8 @@ class JsonCheck {
   bool number() {
     size_t start = i_;
     if (s_[i_] == '-') ++i_;
-    while (i_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[i_])) ||
-                              s_[i_] == '.' || s_[i_] == 'e' || s_[i_] == 'E' ||
-                              s_[i_] == '+' || s_[i_] == '-')) {
+    while (i_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[i_])) || s_[i_] == '.' ||
+                              s_[i_] == 'e' || s_[i_] == 'E' || s_[i_] == '+' || s_[i_] == '-')) {
       ++i_;
     }
     return i_ > start && std::isdigit(static_cast<unsigned char>(s_[i_ - 1]));
@@ -160,7 +161,10 @@ class JsonCheck {
       if (!value()) return false;
       ws();
       if (i_ >= s_.size()) return false;
-      if (s_[i_] == ',') { ++i_; continue; }
+      if (s_[i_] == ',') {
+        ++i_;
+        continue;
+      }
       if (s_[i_] == close) return ++i_, true;
       return false;
     }
@@ -228,14 +232,13 @@ TEST(Reports, ChromeTraceIsValidJsonWithOneTrackPerNode) {
   std::string json = chrome_trace_json(d);
   EXPECT_TRUE(JsonCheck(json).valid());
   for (const char* node : {"dc1/0", "dc1/1", "dc2/0", "dc2/1", "dc3 <&>/0", "dc3 <&>/1"}) {
-    EXPECT_NE(json.find(std::string("\"args\":{\"name\":\"") + node + "\"}"),
-              std::string::npos) << node;
+    EXPECT_NE(json.find(std::string("\"args\":{\"name\":\"") + node + "\"}"), std::string::npos)
+        << node;
   }
   EXPECT_NE(json.find("\"ph\":\"b\",\"cat\":\"request\",\"name\":\"write\""), std::string::npos);
   EXPECT_NE(json.find("fault: crash node 3"), std::string::npos);
   // The crash of node 3 is an instant on node 3's track (pid 4).
-  EXPECT_NE(json.find("\"s\":\"p\",\"name\":\"fault: crash node 3\",\"pid\":4"),
-            std::string::npos);
+  EXPECT_NE(json.find("\"s\":\"p\",\"name\":\"fault: crash node 3\",\"pid\":4"), std::string::npos);
 }
 
 TEST(Reports, ChromeTraceKeepsNotableRequestsWhenThinning) {

@@ -132,18 +132,20 @@ std::string summary_to_text(const proto::RunSummary& s) {
   std::ostringstream out;
   char line[256];
   std::snprintf(line, sizeof(line),
-                "scenario      %s (seed %" PRIu64 ")\n"
-                "simulated     %.3f s in %.3f s wall: %.4gx real time, %" PRIu64 " events\n"
-                "operations    %" PRIu64 " writes, %" PRIu64 " reads, %" PRIu64
-                " failed, %" PRIu64 " read-after-write warnings\n",
-                s.scenario().c_str(), s.seed(), s.simulated_s(), s.wall_s(),
-                s.speed_x_real_time(), s.events(), s.writes(), s.reads(), s.writes_failed(),
+                "scenario      %s (seed %" PRIu64
+                ")\n"
+                "simulated     %.3f s in %.3f s wall: %.4gx real time, %" PRIu64
+                " events\n"
+                "operations    %" PRIu64 " writes, %" PRIu64 " reads, %" PRIu64 " failed, %" PRIu64
+                " read-after-write warnings\n",
+                s.scenario().c_str(), s.seed(), s.simulated_s(), s.wall_s(), s.speed_x_real_time(),
+                s.events(), s.writes(), s.reads(), s.writes_failed(),
                 s.read_after_write_warnings());
   out << line;
   for (const proto::LagStats& lag : s.lag()) {
-    std::snprintf(line, sizeof(line), "lag %-9s p50 %.1f ms  p99 %.1f ms  max %.1f ms (%" PRIu64
-                  " samples)\n", lag.secondary().c_str(), lag.p50_ms(), lag.p99_ms(),
-                  lag.max_ms(), lag.samples());
+    std::snprintf(line, sizeof(line),
+                  "lag %-9s p50 %.1f ms  p99 %.1f ms  max %.1f ms (%" PRIu64 " samples)\n",
+                  lag.secondary().c_str(), lag.p50_ms(), lag.p99_ms(), lag.max_ms(), lag.samples());
     out << line;
   }
   out << "faults        " << s.faults_injected() << " injected";

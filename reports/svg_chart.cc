@@ -86,8 +86,8 @@ std::string axes(const ChartFrame& frame, const Plot& plot, bool with_y) {
           << "\" text-anchor=\"end\">" << tick_label(y) << "</text>\n";
     }
     out << "<text x=\"14\" y=\"" << num((kTop + bottom) / 2) << "\" transform=\"rotate(-90 14 "
-        << num((kTop + bottom) / 2) << ")\" text-anchor=\"middle\">"
-        << html_escape(frame.y_label) << "</text>\n";
+        << num((kTop + bottom) / 2) << ")\" text-anchor=\"middle\">" << html_escape(frame.y_label)
+        << "</text>\n";
   }
   return out.str();
 }
@@ -99,12 +99,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -129,9 +140,8 @@ std::string line_chart(const ChartFrame& frame, const std::vector<Series>& serie
     }
     out << "\"><title>" << html_escape(s.name) << "</title></polyline>\n";
     out << "<rect x=\"" << num(legend_x) << "\" y=\"" << num(kTop) << "\" width=\"10\" "
-        << "height=\"10\" fill=\"" << html_escape(s.color) << "\"/><text x=\""
-        << num(legend_x + 14) << "\" y=\"" << num(kTop + 9) << "\">" << html_escape(s.name)
-        << "</text>\n";
+        << "height=\"10\" fill=\"" << html_escape(s.color) << "\"/><text x=\"" << num(legend_x + 14)
+        << "\" y=\"" << num(kTop + 9) << "\">" << html_escape(s.name) << "</text>\n";
     legend_x += 24 + 7 * static_cast<double>(s.name.size());
   }
   out << "</svg>\n";
@@ -155,8 +165,8 @@ std::string band_chart(const ChartFrame& frame, const std::vector<BandRow>& rows
   }
   for (size_t r = 0; r < rows.size(); ++r) {
     const double y = kTop + 10 + row_height * static_cast<double>(r);
-    out << "<text x=\"" << num(kLeft - 6) << "\" y=\"" << num(y + 14)
-        << "\" text-anchor=\"end\">" << html_escape(rows[r].name) << "</text>\n";
+    out << "<text x=\"" << num(kLeft - 6) << "\" y=\"" << num(y + 14) << "\" text-anchor=\"end\">"
+        << html_escape(rows[r].name) << "</text>\n";
     for (const Band& b : rows[r].bands) {
       const double x0 = plot.px(b.start);
       const double w = std::max(0.5, plot.px(b.end) - x0);
@@ -190,8 +200,8 @@ std::string timeline(const ChartFrame& frame, const std::vector<Marker>& markers
     }
     out << "<title>" << html_escape(m.tooltip) << "</title>"
         << (m.width > 0 ? "</rect>" : "</circle>") << "\n";
-    out << "<text x=\"" << num(x + 7) << "\" y=\"" << num(y + 11) << "\">"
-        << html_escape(m.label) << "</text>\n";
+    out << "<text x=\"" << num(x + 7) << "\" y=\"" << num(y + 11) << "\">" << html_escape(m.label)
+        << "</text>\n";
   }
   out << "</svg>\n";
   return out.str();

@@ -12,8 +12,8 @@ std::string html_escape(std::string_view text);
 
 struct Series {
   std::string name;
-  std::string color;           // CSS color
-  std::vector<double> x;       // same length as y; x increasing
+  std::string color;      // CSS color
+  std::vector<double> x;  // same length as y; x increasing
   std::vector<double> y;
 };
 
@@ -31,8 +31,8 @@ struct BandRow {
 
 struct Marker {
   double x = 0;
-  double width = 0;      // 0: an instant
-  std::string label;     // short, drawn next to the marker
+  double width = 0;   // 0: an instant
+  std::string label;  // short, drawn next to the marker
   std::string tooltip;
 };
 

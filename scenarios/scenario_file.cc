@@ -51,8 +51,8 @@ class CollectingErrors : public google::protobuf::io::ErrorCollector {
     size_t end = colon;
     while (end > 0 && rest[end - 1] == ' ') --end;
     size_t begin = end;
-    while (begin > 0 && (std::isalnum(static_cast<unsigned char>(rest[begin - 1])) ||
-                         rest[begin - 1] == '_')) {
+    while (begin > 0 &&
+           (std::isalnum(static_cast<unsigned char>(rest[begin - 1])) || rest[begin - 1] == '_')) {
       --begin;
     }
     return std::string(rest.substr(begin, end - begin));

@@ -30,18 +30,17 @@ TEST(ScenarioFile, EveryLibraryScenarioParsesValidatesAndDescribesItself) {
 
 TEST(ScenarioFile, LibraryHoldsTheScenariosTheIssueNames) {
   for (const char* name :
-       {"multi_dc", "backup_site_failover", "scale_reads", "partition_heal",
-        "power_loss_primary", "crash_during_recovery", "secondary_far_behind",
-        "merkle_sync_under_load", "clock_skew_leases", "rogue_secondary", "disk_full",
-        "standby_forwarding"}) {
+       {"multi_dc", "backup_site_failover", "scale_reads", "partition_heal", "power_loss_primary",
+        "crash_during_recovery", "secondary_far_behind", "merkle_sync_under_load",
+        "clock_skew_leases", "rogue_secondary", "disk_full", "standby_forwarding"}) {
     std::string path = std::string(REPLSIM_SCENARIO_DIR) + "/" + name + ".textproto";
     EXPECT_TRUE(std::filesystem::exists(path)) << path;
   }
 }
 
 TEST(ScenarioFile, StandardScenarioMatchesDesign) {
-  Result<proto::Scenario> s = load_scenario(std::string(REPLSIM_SCENARIO_DIR) +
-                                            "/multi_dc.textproto");
+  Result<proto::Scenario> s =
+      load_scenario(std::string(REPLSIM_SCENARIO_DIR) + "/multi_dc.textproto");
   ASSERT_TRUE(s.is_ok()) << s.status().to_string();
   ASSERT_EQ(s->topology().clusters_size(), 3);
   EXPECT_EQ(s->topology().nodes_per_cluster(), 3u);
@@ -89,8 +88,7 @@ TEST(ScenarioFile, WrongValueTypeNamesTheField) {
   ASSERT_FALSE(s.is_ok());
   EXPECT_NE(s.status().message().find("bad.textproto:3:"), std::string::npos)
       << s.status().message();
-  EXPECT_NE(s.status().message().find("writes_per_sec"), std::string::npos)
-      << s.status().message();
+  EXPECT_NE(s.status().message().find("writes_per_sec"), std::string::npos) << s.status().message();
 }
 
 TEST(ScenarioFile, NegativeRateIsRefusedNamingTheField) {
@@ -114,10 +112,9 @@ TEST(ScenarioFile, FaultAimedAtUnknownClusterIsRefused) {
   Result<proto::Scenario> s = parse_scenario(text, "f.textproto");
   ASSERT_FALSE(s.is_ok());
   const std::string& m = s.status().message();
-  EXPECT_NE(m.find("faults.timed[0].target.cluster: no cluster named \"nope\""),
-            std::string::npos) << m;
-  EXPECT_NE(m.find("faults.timed[1].other.cluster: no cluster named \"\""), std::string::npos)
+  EXPECT_NE(m.find("faults.timed[0].target.cluster: no cluster named \"nope\""), std::string::npos)
       << m;
+  EXPECT_NE(m.find("faults.timed[1].other.cluster: no cluster named \"\""), std::string::npos) << m;
 }
 
 TEST(ScenarioFile, RogueClusterIsOnlyForRogueJoins) {
@@ -136,7 +133,8 @@ TEST(ScenarioFile, RogueClusterIsOnlyForRogueJoins) {
   EXPECT_NE(m.find("faults.timed[0].target.cluster: no cluster named \"r\""), std::string::npos)
       << m;
   EXPECT_NE(m.find("operator_actions[0].cluster: ROGUE_JOIN names the topology's ROGUE"),
-            std::string::npos) << m;
+            std::string::npos)
+      << m;
   EXPECT_EQ(m.find("operator_actions[1].cluster"), std::string::npos) << m;
 }
 

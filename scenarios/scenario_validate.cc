@@ -22,9 +22,7 @@ class Problems {
   void probability(const std::string& field, double value) {
     if (!(value >= 0 && value <= 1)) add(field, "must be in [0, 1], got " + number(value));
   }
-  Status status() const {
-    return text_.empty() ? Status::ok() : Status::invalid_argument(text_);
-  }
+  Status status() const { return text_.empty() ? Status::ok() : Status::invalid_argument(text_); }
 
   static std::string number(double value) {
     std::ostringstream out;
@@ -71,8 +69,8 @@ ClusterNames check_topology(Problems& p, const proto::Topology& topology, std::s
   int rogues = 0;
   if (topology.clusters().empty()) p.add("topology.clusters", "at least one cluster is needed");
   if (topology.nodes_per_cluster() > 16) {
-    p.add("topology.nodes_per_cluster", "at most 16, got " +
-                                            std::to_string(topology.nodes_per_cluster()));
+    p.add("topology.nodes_per_cluster",
+          "at most 16, got " + std::to_string(topology.nodes_per_cluster()));
   }
   for (int i = 0; i < topology.clusters_size(); ++i) {
     const proto::Cluster& c = topology.clusters(i);
@@ -196,8 +194,8 @@ Status validate_scenario(const proto::Scenario& s, const std::string& file_name)
   Problems p(file_name);
   std::string rogue;
   const ClusterNames clusters = check_topology(p, s.topology(), &rogue);
-  const uint32_t nodes = s.topology().nodes_per_cluster() == 0 ? 3
-                                                                 : s.topology().nodes_per_cluster();
+  const uint32_t nodes =
+      s.topology().nodes_per_cluster() == 0 ? 3 : s.topology().nodes_per_cluster();
   check_link(p, "lan", s.lan());
   check_link(p, "wan", s.wan());
   check_disk(p, s.disk());

@@ -266,7 +266,7 @@ void SimDisk::visit_stored_bytes(
 }
 
 void SimDisk::visit_stored_runs(const std::function<void(const std::string& path, const char* kind,
-                                                          std::string_view bytes)>& fn) const {
+                                                         std::string_view bytes)>& fn) const {
   std::set<uint64_t> seen;
   auto visit = [&](const std::string& name, const Inode& inode) {
     if (!seen.insert(inode.id).second) return;

@@ -16,8 +16,7 @@ namespace replsim::sim {
 
 class DiskEnv final : public Env {
  public:
-  DiskEnv(EventLoop& loop, SimDisk& disk, uint64_t seed)
-      : loop_(loop), disk_(disk), prng_(seed) {
+  DiskEnv(EventLoop& loop, SimDisk& disk, uint64_t seed) : loop_(loop), disk_(disk), prng_(seed) {
     crash();
   }
 

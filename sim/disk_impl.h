@@ -37,7 +37,7 @@ struct PendingWrite {
 
 struct Inode {
   uint64_t id = 0;
-  FileImage cached;   // sparse, chunks shared copy-on-write with `durable`
+  FileImage cached;  // sparse, chunks shared copy-on-write with `durable`
   FileImage durable;
   std::deque<PendingWrite> unsynced;
   std::set<uint64_t> bad_sectors;  // latent sector errors (sector index in the file)

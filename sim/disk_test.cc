@@ -483,7 +483,7 @@ TEST(FileImageTest, SparseImageHoldsOnlyWrittenChunksAndReadsHolesAsZeros) {
   EXPECT_EQ(image.chunks_held(), 1u);
   std::string out;
   image.read(far - 3, 10, &out);
-  EXPECT_EQ(out, std::string(3, '\0') + "tail");  // clamped at the end
+  EXPECT_EQ(out, std::string(3, '\0') + "tail");    // clamped at the end
   image.write(FileImage::kChunkBytes - 2, "span");  // crosses a chunk boundary
   image.read(FileImage::kChunkBytes - 3, 6, &out);
   EXPECT_EQ(out, std::string(1, '\0') + "span" + std::string(1, '\0'));

@@ -58,8 +58,8 @@ class EventLoop {
   // sequence number (high kSeqBits) over the slot (low kSlotBits): ordering by it is ordering
   // by seq, since seqs are unique.
   static constexpr int kSlotBits = 24;
-  static constexpr uint64_t kSlotsMax = uint64_t{1} << kSlotBits;          // pending at once
-  static constexpr uint64_t kSeqMax = uint64_t{1} << (64 - kSlotBits);     // events per loop
+  static constexpr uint64_t kSlotsMax = uint64_t{1} << kSlotBits;       // pending at once
+  static constexpr uint64_t kSeqMax = uint64_t{1} << (64 - kSlotBits);  // events per loop
   struct HeapEntry {
     TimeUs time_us;
     uint64_t order;

@@ -76,7 +76,8 @@ double Zipf::helper1(double x) const {  // log1p(x) / x, stable near 0
 }
 
 double Zipf::helper2(double x) const {  // expm1(x) / x, stable near 0
-  return std::fabs(x) > 1e-8 ? std::expm1(x) / x : 1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x));
+  return std::fabs(x) > 1e-8 ? std::expm1(x) / x
+                             : 1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x));
 }
 
 double Zipf::h(double x) const {

@@ -90,8 +90,7 @@ std::optional<size_t> first_divergence(const std::vector<TraceEvent>& a,
   return std::nullopt;
 }
 
-std::string divergence_report(const std::vector<TraceEvent>& a,
-                              const std::vector<TraceEvent>& b) {
+std::string divergence_report(const std::vector<TraceEvent>& a, const std::vector<TraceEvent>& b) {
   const std::optional<size_t> i = first_divergence(a, b);
   if (!i) return "no divergence";
   std::string out = "first divergent event #" + std::to_string(*i) + ": run A: ";

@@ -45,26 +45,26 @@ namespace replsim::aries {
 struct AriesOptions {
   std::string dir = "merkle";
   merkle::MerkleShape shape;
-  uint32_t page_frame_bytes = 4096;    // one bucket per frame; a bucket must fit (asserted)
+  uint32_t page_frame_bytes = 4096;  // one bucket per frame; a bucket must fit (asserted)
   TimeUs flush_interval_us = 200 * kUsPerMs;
-  double flush_fraction = 0.02;        // of the dirty pages, per interval (at least 1 page)
+  double flush_fraction = 0.02;  // of the dirty pages, per interval (at least 1 page)
   uint32_t flush_batch_pages_max = 4096;
   uint64_t checkpoint_log_bytes = 1ull << 20;  // log growth that triggers a checkpoint
   uint64_t log_segment_bytes = 1ull << 20;
-  bool background = true;  // run the flush/checkpoint timers (tests may drive them by hand)
+  bool background = true;      // run the flush/checkpoint timers (tests may drive them by hand)
   bool force_rebuild = false;  // open(): rebuild from the source whatever the files say (after
                                // health() reported corruption)
 };
 
 struct RecoveryStats {
-  bool fresh = false;     // no master record: a new index
-  bool rebuilt = false;   // rebuilt from the source (WAL gone, or corruption found)
+  bool fresh = false;    // no master record: a new index
+  bool rebuilt = false;  // rebuilt from the source (WAL gone, or corruption found)
   std::string rebuild_reason;
   uint64_t log_records_analyzed = 0;
   uint64_t records_redone = 0;
-  uint64_t records_undone = 0;   // CLRs written
+  uint64_t records_undone = 0;  // CLRs written
   uint64_t losers = 0;
-  uint64_t pages_repaired = 0;   // torn in-place frames restored from the double-write area
+  uint64_t pages_repaired = 0;  // torn in-place frames restored from the double-write area
   uint64_t wal_entries_rolled_forward = 0;
   // The state ARIES restart reached before rolling forward: exactly the transactions whose
   // commit record was durable (losers undone). Not set by a rebuild.
@@ -92,9 +92,9 @@ class AriesIndex {
   // completed): the index must never be ahead of what storage can give back after a crash.
   void apply(WalIndex index, const std::vector<proto::KeyChange>& changes);
 
-  WalIndex applied_index() const;   // last WAL entry applied (in memory)
-  WalIndex durable_index() const;   // last WAL entry whose commit record is durable
-  merkle::MerkleIndex& tree();      // for diff/sync; mutate only through apply()
+  WalIndex applied_index() const;  // last WAL entry applied (in memory)
+  WalIndex durable_index() const;  // last WAL entry whose commit record is durable
+  merkle::MerkleIndex& tree();     // for diff/sync; mutate only through apply()
   merkle::Hash160 root();
   const RecoveryStats& recovery_stats() const;
   // False while a rebuilt generation is not yet the one the master record names (a crash

@@ -116,13 +116,13 @@ TEST(AriesProperty, RecoveredIndexEqualsRebuiltFromStorageAfterEveryCrash) {
   });
   EXPECT_TRUE(ok);
   // What the runs exercised (a property that never reached undo would prove little).
-  std::printf("opens %llu, losers %llu, CLRs %llu, redone %llu, pages repaired %llu, "
-              "rebuilds %llu, WAL entries rolled forward %llu, crashes during restart %llu\n",
-              (unsigned long long)g_totals.opens, (unsigned long long)g_totals.losers,
-              (unsigned long long)g_totals.undone, (unsigned long long)g_totals.redone,
-              (unsigned long long)g_totals.repaired, (unsigned long long)g_totals.rebuilds,
-              (unsigned long long)g_totals.rolled_forward,
-              (unsigned long long)g_totals.restart_crashes);
+  std::printf(
+      "opens %llu, losers %llu, CLRs %llu, redone %llu, pages repaired %llu, "
+      "rebuilds %llu, WAL entries rolled forward %llu, crashes during restart %llu\n",
+      (unsigned long long)g_totals.opens, (unsigned long long)g_totals.losers,
+      (unsigned long long)g_totals.undone, (unsigned long long)g_totals.redone,
+      (unsigned long long)g_totals.repaired, (unsigned long long)g_totals.rebuilds,
+      (unsigned long long)g_totals.rolled_forward, (unsigned long long)g_totals.restart_crashes);
   EXPECT_GT(g_totals.losers, 0u);
   EXPECT_GT(g_totals.undone, 0u);
   EXPECT_GT(g_totals.redone, 0u);

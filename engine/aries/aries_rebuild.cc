@@ -22,8 +22,8 @@ Status AriesIndex::Impl::repair_from_double_write() {
     std::vector<merkle::LeafEntry> ie;
     const FrameState state =
         s.is_ok() ? decode_frame(in_place, opt_.shape, &ih, &ie) : FrameState::kCorrupt;
-    const bool stale = state == FrameState::kCorrupt ||
-                       (state == FrameState::kEmpty) || ih.page_lsn < h.page_lsn;
+    const bool stale =
+        state == FrameState::kCorrupt || (state == FrameState::kEmpty) || ih.page_lsn < h.page_lsn;
     if (!stale) continue;
     // Synchronous in the page cache; made durable by the sync below before any new flush.
     pages_->write(frame_offset(h.page), dw.substr(off, frame), [](Status) {});
@@ -54,8 +54,9 @@ Status AriesIndex::Impl::read_page_headers() {
       case FrameState::kCorrupt:
         return Status::corruption("merkle page " + std::to_string(b) + ": bad header");
       case FrameState::kValid:
-        if (h.page != b) return Status::corruption("merkle page " + std::to_string(b) +
-                                                   ": holds page " + std::to_string(h.page));
+        if (h.page != b)
+          return Status::corruption("merkle page " + std::to_string(b) + ": holds page " +
+                                    std::to_string(h.page));
         page_lsn_[b] = h.page_lsn;
         tree_.set_bucket_unloaded(b, h.hash, h.count);
         break;
@@ -85,9 +86,8 @@ Status AriesIndex::Impl::rebuild(IndexSource& source, std::string reason) {
   clear_dirty_tables();
   commits_.clear();
   WalIndex as_of{};
-  REPLSIM_RETURN_IF_ERROR(source.scan(&as_of, [&](std::string_view p, std::string_view c) {
-    tree_.put(p, c);
-  }));
+  REPLSIM_RETURN_IF_ERROR(
+      source.scan(&as_of, [&](std::string_view p, std::string_view c) { tree_.put(p, c); }));
   auto pages = env_.fs().open(pages_name(new_gen), true);
   if (!pages.is_ok()) return pages.status();
   pages_ = std::move(pages.value());
@@ -118,17 +118,16 @@ Status AriesIndex::Impl::rebuild(IndexSource& source, std::string reason) {
       if (health_.is_ok()) health_ = s;
       return;
     }
-    write_master(MasterRecord{master_seq_ + 1, gen_, begin_lsn},
-                 [this, alive, old_gen](Status s2) {
-                   if (alive.expired()) return;
-                   if (!s2.is_ok()) {
-                     if (health_.is_ok()) health_ = s2;
-                     return;
-                   }
-                   ++master_seq_;
-                   rebuild_pending_ = false;
-                   if (old_gen != 0) remove_generation_files(old_gen);
-                 });
+    write_master(MasterRecord{master_seq_ + 1, gen_, begin_lsn}, [this, alive, old_gen](Status s2) {
+      if (alive.expired()) return;
+      if (!s2.is_ok()) {
+        if (health_.is_ok()) health_ = s2;
+        return;
+      }
+      ++master_seq_;
+      rebuild_pending_ = false;
+      if (old_gen != 0) remove_generation_files(old_gen);
+    });
   };
   auto pages_written = [this, alive, switch_master](Status s) {
     if (alive.expired()) return;
@@ -149,8 +148,8 @@ Status AriesIndex::Impl::rebuild(IndexSource& source, std::string reason) {
   for (uint32_t b = 0; b < opt_.shape.bucket_count(); ++b) {
     if (tree_.bucket_size(b) == 0) continue;
     write_frame(*pages_, frame_offset(b),
-                encode_frame(b, 0, tree_.bucket(b), tree_.bucket_hash(b), opt_.page_frame_bytes),
-                0, one);
+                encode_frame(b, 0, tree_.bucket(b), tree_.bucket_hash(b), opt_.page_frame_bytes), 0,
+                one);
   }
   defer(one, Status::ok());
   return Status::ok();

@@ -194,8 +194,8 @@ Status AriesIndex::Impl::roll_forward(IndexSource& source) {
         ++stats_.wal_entries_rolled_forward;
       });
   if (s.code() == StatusCode::kTooOld) {
-    return rebuild(source, "WAL entries after " + std::to_string(applied_.value) +
-                               " were garbage-collected");
+    return rebuild(
+        source, "WAL entries after " + std::to_string(applied_.value) + " were garbage-collected");
   }
   return s;
 }

@@ -70,8 +70,8 @@ class ModelStorage final : public IndexSource {
     }
     return Status::ok();
   }
-  Status scan(WalIndex* as_of, const std::function<void(std::string_view, std::string_view)>&
-                                   fn) override {
+  Status scan(WalIndex* as_of,
+              const std::function<void(std::string_view, std::string_view)>& fn) override {
     for (const auto& [p, c] : kv_) fn(p, c);
     *as_of = WalIndex(last_);
     return Status::ok();

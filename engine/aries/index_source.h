@@ -27,9 +27,9 @@ class IndexSource {
 
   // Calls `fn` for every replicated (path, ciphertext) in storage, and sets `*as_of` to the WAL
   // index storage reflects (every entry up to it applied, none after).
-  virtual Status scan(WalIndex* as_of,
-                      const std::function<void(std::string_view path,
-                                               std::string_view ciphertext)>& fn) = 0;
+  virtual Status scan(
+      WalIndex* as_of,
+      const std::function<void(std::string_view path, std::string_view ciphertext)>& fn) = 0;
 };
 
 }  // namespace replsim::aries

@@ -7,7 +7,10 @@
 namespace replsim::aries {
 
 LogManager::LogManager(Env& env, std::string dir, uint32_t gen, uint64_t segment_bytes)
-    : env_(env), dir_(std::move(dir)), gen_(gen), segment_bytes_(segment_bytes),
+    : env_(env),
+      dir_(std::move(dir)),
+      gen_(gen),
+      segment_bytes_(segment_bytes),
       alive_(std::make_shared<int>(0)) {}
 
 LogManager::~LogManager() = default;
@@ -59,8 +62,7 @@ LogManager::Segment* LogManager::segment_of(uint64_t lsn) {
   return nullptr;
 }
 
-Result<uint64_t> LogManager::scan(uint64_t from,
-                                  const std::function<void(const LogRecord&)>& fn) {
+Result<uint64_t> LogManager::scan(uint64_t from, const std::function<void(const LogRecord&)>& fn) {
   size_t i = 0;
   while (i < segments_.size() && segments_[i].start + segments_[i].bytes <= from) ++i;
   if (i == segments_.size() || segments_[i].start > from) {
@@ -103,8 +105,7 @@ Result<LogRecord> LogManager::read_at(uint64_t lsn) {
 
 Status LogManager::set_end(uint64_t end) {
   REPLSIM_ASSERT(pending_.empty());
-  while (segments_.size() > 1 && segments_.back().start >= end &&
-         segments_.back().start != end) {
+  while (segments_.size() > 1 && segments_.back().start >= end && segments_.back().start != end) {
     REPLSIM_RETURN_IF_ERROR(env_.fs().remove(segments_.back().file->path()));
     segments_.pop_back();
     dir_dirty_ = true;
@@ -168,8 +169,8 @@ void LogManager::start_force() {
     size_t left;
     Status status;
   };
-  auto join = std::make_shared<Join>(Join{writes.size() + files.size() + (sync_dir ? 1 : 0),
-                                          Status::ok()});
+  auto join =
+      std::make_shared<Join>(Join{writes.size() + files.size() + (sync_dir ? 1 : 0), Status::ok()});
   std::weak_ptr<int> alive = alive_;
   auto shared_writes = std::make_shared<std::vector<PendingWrite>>(writes);
   auto one = [this, alive, join, target, shared_writes, sync_dir](Status s) {

@@ -18,12 +18,12 @@ namespace replsim::aries {
 constexpr uint64_t kRecordBytesMax = 64ull << 20;
 
 enum class RecordType : uint8_t {
-  kUpdate = 1,           // redo: set (position, path) to `after`; undo: to `before`
-  kClr = 2,              // compensation: redo sets `after`; never undone; undo_next
-  kCommit = 3,           // the transaction (one WAL entry) committed; it is also its end
-  kEnd = 4,              // a rolled-back transaction is finished
+  kUpdate = 1,  // redo: set (position, path) to `after`; undo: to `before`
+  kClr = 2,     // compensation: redo sets `after`; never undone; undo_next
+  kCommit = 3,  // the transaction (one WAL entry) committed; it is also its end
+  kEnd = 4,     // a rolled-back transaction is finished
   kBeginCheckpoint = 5,
-  kEndCheckpoint = 6,    // dirty page table, transaction table, applied WAL index
+  kEndCheckpoint = 6,  // dirty page table, transaction table, applied WAL index
 };
 
 struct DptEntry {

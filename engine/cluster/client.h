@@ -50,8 +50,8 @@ class ApiClient {
 
   // Registers `done` for request `id` and arms its timeout (answered with TIMEOUT).
   template <typename Response>
-  void track(PendingMap<Response>& pending, uint64_t id,
-             std::function<void(const Response&)> done, TimeUs timeout_us);
+  void track(PendingMap<Response>& pending, uint64_t id, std::function<void(const Response&)> done,
+             TimeUs timeout_us);
   // Delivers a response to its waiter, once; unknown or already answered ids are ignored.
   template <typename Response>
   void complete(PendingMap<Response>& pending, const Response& response);

@@ -367,8 +367,8 @@ TEST(Cluster, SecondaryLagIsZeroWhenCaughtUpAndGrowsWhileEntriesAreKnownButNotAp
   for (int i = 0; i < 5; ++i) {
     ASSERT_EQ(t.write(t.active_id(0), token, "kv/l" + std::to_string(i), "v").error(), proto::OK);
   }
-  ASSERT_TRUE(t.run_until(
-      [&] { return t.active(1)->last_remote_wal() == t.active(0)->last_wal(); }, 5 * kUsPerSec));
+  ASSERT_TRUE(t.run_until([&] { return t.active(1)->last_remote_wal() == t.active(0)->last_wal(); },
+                          5 * kUsPerSec));
   t.world().run_for(1 * kUsPerSec);  // heartbeats keep reporting the same head
   EXPECT_EQ(t.active(1)->status().lag_us(), 0);
   EXPECT_EQ(t.active(1)->status().lag_entries(), 0u);
@@ -390,8 +390,8 @@ TEST(Cluster, SecondaryLagIsZeroWhenCaughtUpAndGrowsWhileEntriesAreKnownButNotAp
   auto s2 = t.active(1)->status();
   EXPECT_GE(s2.lag_us(), s1.lag_us() + 1900 * kUsPerMs);  // grows with the outage
   t.world().network().heal_all();
-  ASSERT_TRUE(t.run_until(
-      [&] { return t.active(1)->last_remote_wal() == t.active(0)->last_wal(); }, 20 * kUsPerSec));
+  ASSERT_TRUE(t.run_until([&] { return t.active(1)->last_remote_wal() == t.active(0)->last_wal(); },
+                          20 * kUsPerSec));
   EXPECT_EQ(t.active(1)->status().lag_us(), 0);
 }
 

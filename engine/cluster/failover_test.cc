@@ -35,8 +35,8 @@ TEST(Forwarding, ResendAfterUnplannedFailoverDoesNotCommitOnTheAbandonedBranchsS
   uint64_t committed = t.active(0)->counters().writes_committed;
   std::optional<proto::ClientResponse> out;
   t.send_write(standby, token, "kv/abandoned", "once", &out);
-  ASSERT_TRUE(t.run_until(
-      [&] { return t.active(0)->counters().writes_committed > committed; }, 5 * kUsPerSec));
+  ASSERT_TRUE(t.run_until([&] { return t.active(0)->counters().writes_committed > committed; },
+                          5 * kUsPerSec));
   t.world().power_loss("cluster0");
   NodeId promoted = t.active_id(1);
   ASSERT_TRUE(promote(t, 1));
@@ -75,9 +75,9 @@ TEST(Forwarding, ResendAfterUnplannedFailoverDoesNotReapplyAWriteThePromotedSeco
   // A later write of the same key, applied on the secondary too.
   std::string token0 = t.login(t.active_id(0));
   ASSERT_EQ(t.write(t.active_id(0), token0, "kv/w", "later").error(), proto::OK);
-  ASSERT_TRUE(t.run_until(
-      [&] { return t.node(secondary)->replicated_snapshot()->at("kv/w") == "later"; },
-      5 * kUsPerSec));
+  ASSERT_TRUE(
+      t.run_until([&] { return t.node(secondary)->replicated_snapshot()->at("kv/w") == "later"; },
+                  5 * kUsPerSec));
   for (NodeId p : t.cluster_nodes(0)) t.world().crash(p);
   ASSERT_TRUE(promote(t, 1));
   uint64_t last_wal = t.node(secondary)->last_wal().value;
@@ -95,10 +95,9 @@ void keep_writing(Topology& t, const std::string& token, std::shared_ptr<bool> o
   w.set_token(token);
   w.mutable_write()->set_path("kv/" + std::to_string(i % 40));
   w.mutable_write()->set_value("v" + std::to_string(i));
-  t.client().send(t.active_id(0), w,
-                  [&t, token, on, i](const proto::ClientResponse&) {
-                    keep_writing(t, token, on, i + 1);
-                  });
+  t.client().send(t.active_id(0), w, [&t, token, on, i](const proto::ClientResponse&) {
+    keep_writing(t, token, on, i + 1);
+  });
 }
 
 // Two clusters of `nodes` nodes whose WAL buffer holds 32 entries: a secondary cut off for a
@@ -128,8 +127,8 @@ TEST(Failover, PromotionRefusedWhileCatchingUpAfterMerkleSync) {
   t.world().network().heal_all();
   // Writes go on during the diff and sync rounds, so the fetched values are newer than the
   // guard. Cut the stream the moment the sync is applied, then lose the primary.
-  ASSERT_TRUE(t.run_until([&] { return t.active(1)->counters().merkle_syncs > syncs; },
-                          30 * kUsPerSec));
+  ASSERT_TRUE(
+      t.run_until([&] { return t.active(1)->counters().merkle_syncs > syncs; }, 30 * kUsPerSec));
   for (NodeId p : t.cluster_nodes(0)) {
     for (NodeId s : t.cluster_nodes(1)) t.world().network().block(p, s);
   }
@@ -177,8 +176,8 @@ TEST(Failover, SecondaryCrashRightAfterMerkleSyncRecoversIndexEqualToStorage) {
   }
   uint64_t syncs = t.active(1)->counters().merkle_syncs;
   t.world().network().heal_all();
-  ASSERT_TRUE(t.run_until([&] { return t.active(1)->counters().merkle_syncs > syncs; },
-                          30 * kUsPerSec));
+  ASSERT_TRUE(
+      t.run_until([&] { return t.active(1)->counters().merkle_syncs > syncs; }, 30 * kUsPerSec));
   NodeId secondary = t.active_id(1);
   t.world().crash(secondary);
   t.world().restart(secondary);
@@ -188,9 +187,9 @@ TEST(Failover, SecondaryCrashRightAfterMerkleSyncRecoversIndexEqualToStorage) {
   ASSERT_TRUE(t.run_until(
       [&] { return t.active(1)->replicated_snapshot() == t.active(0)->replicated_snapshot(); },
       20 * kUsPerSec));
-  EXPECT_TRUE(t.run_until(
-      [&] { return t.active(1)->merkle_root_hex() == t.active(0)->merkle_root_hex(); },
-      20 * kUsPerSec))
+  EXPECT_TRUE(
+      t.run_until([&] { return t.active(1)->merkle_root_hex() == t.active(0)->merkle_root_hex(); },
+                  20 * kUsPerSec))
       << t.active(1)->merkle_root_hex() << " vs " << t.active(0)->merkle_root_hex();
 }
 

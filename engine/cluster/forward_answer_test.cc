@@ -29,8 +29,8 @@ TEST(ForwardAnswer, DedupeAnswerAfterActiveFailoverCarriesTheWritesOwnIndex) {
   uint64_t committed = t.active(0)->counters().writes_committed;
   std::optional<proto::ClientResponse> out;
   t.send_write(secondary, token, "kv/forwarded", "v", &out);
-  ASSERT_TRUE(t.run_until(
-      [&] { return t.active(0)->counters().writes_committed > committed; }, 5 * kUsPerSec));
+  ASSERT_TRUE(t.run_until([&] { return t.active(0)->counters().writes_committed > committed; },
+                          5 * kUsPerSec));
   const uint64_t epoch = t.node(primary)->epoch().value;
   const uint64_t index = t.node(primary)->last_wal().value;
   std::string token0 = t.login(primary);
@@ -39,8 +39,8 @@ TEST(ForwardAnswer, DedupeAnswerAfterActiveFailoverCarriesTheWritesOwnIndex) {
   }
   ASSERT_GT(t.node(primary)->last_wal().value, index);
   t.world().crash(primary);
-  ASSERT_TRUE(t.run_until(
-      [&] { return t.active(0) != nullptr && t.active_id(0) != primary; }, 10 * kUsPerSec));
+  ASSERT_TRUE(t.run_until([&] { return t.active(0) != nullptr && t.active_id(0) != primary; },
+                          10 * kUsPerSec));
   for (NodeId p : t.cluster_nodes(0)) t.world().network().heal(p, secondary);
   ASSERT_TRUE(t.run_until([&] { return out.has_value(); }, 30 * kUsPerSec));
   ASSERT_EQ(out->error(), proto::OK) << out->error_message();
@@ -66,8 +66,8 @@ TEST(ForwardAnswer, PromotedBeforeTheAnswerWarnsWhenTheWriteIsNotInItsLineage) {
   uint64_t committed = t.active(0)->counters().writes_committed;
   std::optional<proto::ClientResponse> out;
   t.send_write(secondary, token, "kv/in-flight", "v", &out);
-  ASSERT_TRUE(t.run_until(
-      [&] { return t.active(0)->counters().writes_committed > committed; }, 5 * kUsPerSec));
+  ASSERT_TRUE(t.run_until([&] { return t.active(0)->counters().writes_committed > committed; },
+                          5 * kUsPerSec));
   ASSERT_FALSE(out.has_value());
   proto::OperatorRequest promote;
   promote.mutable_promote();
@@ -102,8 +102,8 @@ TEST(ForwardAnswer, PromotedDuringTheReadAfterWriteHoldStillAnswersWithAWarning)
   uint64_t waits = t.node(secondary)->counters().raw_waits;
   std::optional<proto::ClientResponse> out;
   t.send_write(secondary, token, "kv/held", "v", &out);
-  ASSERT_TRUE(t.run_until([&] { return t.node(secondary)->counters().raw_waits > waits; },
-                          4 * kUsPerSec));
+  ASSERT_TRUE(
+      t.run_until([&] { return t.node(secondary)->counters().raw_waits > waits; }, 4 * kUsPerSec));
   ASSERT_FALSE(out.has_value());
   proto::OperatorRequest promote;
   promote.mutable_promote();

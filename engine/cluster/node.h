@@ -110,8 +110,8 @@ struct NodeCounters {
   // Forwarded writes refused because their write_epoch is not this primary's (outcome
   // unknown: a resend after a failover must not commit them a second time).
   uint64_t forwards_refused_epoch_changed = 0;
-  uint64_t raw_waits = 0;               // forwarded writes held for read-after-write
-  uint64_t raw_warnings = 0;            // ... answered with a warning
+  uint64_t raw_waits = 0;     // forwarded writes held for read-after-write
+  uint64_t raw_warnings = 0;  // ... answered with a warning
   uint64_t batches_sent = 0;
   uint64_t entries_sent = 0;
   uint64_t batches_applied = 0;

@@ -182,8 +182,9 @@ void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyCh
       // the primary, so only its own state tells whether a read here sees the write.
       if (!check_active() || !replica_ || !has_index_state(r.index_state())) {
         counters_.raw_warnings++;
-        r.set_warning("write forwarded to the primary is not in this node's state (it changed "
-                      "role before the write was applied here); a read here may not see it");
+        r.set_warning(
+            "write forwarded to the primary is not in this node's state (it changed "
+            "role before the write was applied here); a read here may not see it");
       }
       return reply(std::move(r));
     }
@@ -217,11 +218,10 @@ void NodeImpl::commit_write(const proto::ClientRequest& req, std::optional<proto
     // in epoch write_epoch (on a branch this primary may or may not have), and this
     // primary's dedupe table cannot tell. Committing again could apply the write twice.
     counters_.forwards_refused_epoch_changed++;
-    return reply(error_response(
-        id, proto::UNAVAILABLE,
-        "the primary changed while this write was forwarded (epoch " +
-            std::to_string(origin.write_epoch) + " -> " + std::to_string(epoch) +
-            "); its outcome is unknown"));
+    return reply(error_response(id, proto::UNAVAILABLE,
+                                "the primary changed while this write was forwarded (epoch " +
+                                    std::to_string(origin.write_epoch) + " -> " +
+                                    std::to_string(epoch) + "); its outcome is unknown"));
   }
   auto done_it = dedupe_.find(id);
   if (done_it != dedupe_.end()) {
@@ -462,8 +462,7 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
       });
 }
 
-NodeImpl::PendingForward NodeImpl::take_forward(
-    std::map<uint64_t, PendingForward>::iterator it) {
+NodeImpl::PendingForward NodeImpl::take_forward(std::map<uint64_t, PendingForward>::iterator it) {
   PendingForward f = std::move(it->second);
   forwards_.erase(it);
   env_.cancel(f.retry);

@@ -79,8 +79,8 @@ class MerkleIndex {
   // --- reads ---
   Hash160 root();
   std::string root_hex() { return to_hex(root()); }
-  Hash160 subpage_hash(uint32_t s);    // = root page slot s
-  Hash160 bucket_hash(uint32_t b);     // = subpage slot (b mod 2^sub_bits) of page b / 2^sub_bits
+  Hash160 subpage_hash(uint32_t s);  // = root page slot s
+  Hash160 bucket_hash(uint32_t b);   // = subpage slot (b mod 2^sub_bits) of page b / 2^sub_bits
   const std::vector<LeafEntry>& bucket(uint32_t b);  // loads it if unloaded
   std::optional<Hash160> find(std::string_view path);
   uint64_t size() const { return size_; }  // number of entries

@@ -53,8 +53,7 @@ RC_GTEST_PROP(MerkleIndex, RootDependsOnlyOnFinalEntriesNotWriteOrder,
       final_state[path] = std::to_string(v);
     }
   }
-  std::vector<std::pair<std::string, std::string>> entries(final_state.begin(),
-                                                           final_state.end());
+  std::vector<std::pair<std::string, std::string>> entries(final_state.begin(), final_state.end());
   std::mt19937_64 g(seed);
   std::shuffle(entries.begin(), entries.end(), g);
   MerkleIndex b(shape);

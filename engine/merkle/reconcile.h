@@ -66,9 +66,9 @@ struct ReplicaStep {
 };
 
 struct ReconcileStats {
-  uint32_t round_trips = 0;   // diff round trips (RT1, RT2) — the sync fetch is counted apart
+  uint32_t round_trips = 0;  // diff round trips (RT1, RT2) — the sync fetch is counted apart
   uint32_t sync_round_trips = 0;
-  uint64_t diff_bytes = 0;    // serialized bytes both ways of RT1, RT2 and the sync request
+  uint64_t diff_bytes = 0;  // serialized bytes both ways of RT1, RT2 and the sync request
   uint64_t sync_reply_bytes = 0;
   uint64_t keys_fetched = 0;  // values received
   uint64_t keys_deleted = 0;

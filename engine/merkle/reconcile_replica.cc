@@ -4,8 +4,8 @@
 #include <map>
 #include <set>
 
-#include "engine/merkle/reconcile.h"
 #include "engine/merkle/delta_coding.h"
+#include "engine/merkle/reconcile.h"
 
 namespace replsim::merkle {
 namespace {

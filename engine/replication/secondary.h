@@ -20,9 +20,9 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <tuple>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/env.h"
@@ -128,7 +128,7 @@ class Secondary {
   // kLagMarksMax (when full, the newest mark is raised instead: lag stays an upper bound).
   static constexpr size_t kLagMarksMax = 1024;
   std::deque<std::pair<uint64_t, TimeUs>> lag_marks_;
-  uint64_t target_epoch_ = 0;  // epoch of the primary being reconciled with
+  uint64_t target_epoch_ = 0;    // epoch of the primary being reconciled with
   uint64_t reconcile_head_ = 0;  // highest primary head in this reconciliation's replies
   TimeUs last_heard_us_ = 0;
   TimeUs last_heartbeat_us_ = 0;

@@ -178,26 +178,27 @@ void Secondary::apply_sync(std::vector<proto::KeyChange> changes) {
   uint64_t session = session_;
   size_t fetched = changes.size();
   std::weak_ptr<bool> alive = alive_;
-  replica_.commit(std::move(txn), [this, alive, session, guard, fetched,
-                                   epoch_changed](Result<CommitInfo> r) {
-    if (alive.expired()) return;
-    if (!r.is_ok() || session != session_) return schedule_reconnect();
-    if (!reconcile_->verify(replica_.merkle())) {
-      // The primary moved on meanwhile (or truncated hashes collided): streaming from the
-      // guard converges in the first case; the next reconciliation uses full hashes.
-      reconcile_hash_bytes_ = reconcile_->next_hash_bytes();
-    }
-    counters_.merkle_syncs++;
-    counters_.keys_synced += fetched;
-    if (epoch_changed) reset_primary_head();
-    learn_primary_head(reconcile_head_);
-    applied_ = WalIndex(guard);
-    submitted_ = applied_;
-    trim_lag_marks();
-    if (reconciled_fn_) reconciled_fn_(Epoch(replica_.config().epoch()), applied_);
-    notify_waiters();
-    resume_stream(WalIndex(guard + 1));
-  });
+  replica_.commit(std::move(txn),
+                  [this, alive, session, guard, fetched, epoch_changed](Result<CommitInfo> r) {
+                    if (alive.expired()) return;
+                    if (!r.is_ok() || session != session_) return schedule_reconnect();
+                    if (!reconcile_->verify(replica_.merkle())) {
+                      // The primary moved on meanwhile (or truncated hashes collided): streaming
+                      // from the guard converges in the first case; the next reconciliation uses
+                      // full hashes.
+                      reconcile_hash_bytes_ = reconcile_->next_hash_bytes();
+                    }
+                    counters_.merkle_syncs++;
+                    counters_.keys_synced += fetched;
+                    if (epoch_changed) reset_primary_head();
+                    learn_primary_head(reconcile_head_);
+                    applied_ = WalIndex(guard);
+                    submitted_ = applied_;
+                    trim_lag_marks();
+                    if (reconciled_fn_) reconciled_fn_(Epoch(replica_.config().epoch()), applied_);
+                    notify_waiters();
+                    resume_stream(WalIndex(guard + 1));
+                  });
 }
 
 }  // namespace replsim::replication

@@ -150,9 +150,8 @@ Result<SnapshotHeader> decode_snapshot_header(std::string_view payload) {
   uint64_t re = 0;
   if (!in.get_fixed64(&h.seq) || !in.get_fixed64(&h.generation.value) ||
       !in.get_fixed64(&h.epoch.value) || !in.get_fixed64(&h.last_wal_index.value) ||
-      !in.get_u8(&has_remote) || has_remote > 1 || !in.get_fixed64(&ri) ||
-      !in.get_fixed64(&re) || !in.get_fixed64(&h.key_count) || !in.get_fixed64(&h.wal_count) ||
-      !in.empty()) {
+      !in.get_u8(&has_remote) || has_remote > 1 || !in.get_fixed64(&ri) || !in.get_fixed64(&re) ||
+      !in.get_fixed64(&h.key_count) || !in.get_fixed64(&h.wal_count) || !in.empty()) {
     return Status::corruption("snapshot: bad header");
   }
   if (has_remote == 1) h.last_remote = RemotePosition{WalIndex(ri), Epoch(re)};

@@ -76,8 +76,8 @@ size_t Store::pending() const { return queue_.size() + (batch_ ? batch_->items.s
 
 std::string Store::encode_snapshot() const {
   std::string out;
-  SnapshotHeader header{last_seq_, generation_,  epoch_,
-                        last_wal_index_, last_remote_, data_.size(), wal_.size()};
+  SnapshotHeader header{last_seq_,    generation_,  epoch_,     last_wal_index_,
+                        last_remote_, data_.size(), wal_.size()};
   append_frame(&out, RecordType::kSnapshotHeader, encode_snapshot_header(header));
   std::string chunk;
   uint64_t in_chunk = 0;
@@ -140,12 +140,12 @@ void Store::compact_begin() {
   if (!tmp.is_ok()) return compact_finish(tmp.status());
   compaction_->tmp = std::move(*tmp);
   compaction_->tmp->write(0, encode_snapshot(), guarded([this](Status s) {
-    if (!s.is_ok()) return compact_finish(s);
-    compaction_->tmp->sync(guarded([this](Status s2) {
-      if (!s2.is_ok()) return compact_finish(s2);
-      compact_after_snapshot_synced();
-    }));
-  }));
+                            if (!s.is_ok()) return compact_finish(s);
+                            compaction_->tmp->sync(guarded([this](Status s2) {
+                              if (!s2.is_ok()) return compact_finish(s2);
+                              compact_after_snapshot_synced();
+                            }));
+                          }));
 }
 
 void Store::compact_after_snapshot_synced() {

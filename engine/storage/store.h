@@ -118,10 +118,10 @@ using StatusCallback = std::function<void(Status)>;
 struct StoreStats {
   uint64_t commits_acked = 0;
   uint64_t commits_failed = 0;
-  uint64_t batches = 0;       // group commits written (one fsync each)
+  uint64_t batches = 0;  // group commits written (one fsync each)
   uint64_t fsyncs = 0;
   uint64_t compactions = 0;
-  uint64_t log_bytes = 0;     // current data.log size
+  uint64_t log_bytes = 0;  // current data.log size
   uint64_t recovered_records = 0;
   uint64_t truncated_tail_bytes = 0;  // dropped at open
 };
@@ -223,7 +223,7 @@ class Store {
   Env& env_;
   StoreOptions options_;
   std::unique_ptr<File> log_;
-  uint64_t log_end_ = 0;  // bytes of whole records in data.log
+  uint64_t log_end_ = 0;         // bytes of whole records in data.log
   bool log_name_synced_ = true;  // false after creating data.log until a sync_dir
   bool sealing_ = false;         // the recovered state is not yet known durable
   std::vector<StatusCallback> ready_waiters_;

@@ -12,9 +12,9 @@
 //   record to be sure); the batch's commits fail with kNoSpace; the store goes on.
 // - Write or fsync fails otherwise: the store is failed until reopened (the unsynced bytes may
 //   or may not survive, so it cannot tell what the disk holds; recovery decides).
-#include "engine/storage/store_internal.h"
-
 #include <string>
+
+#include "engine/storage/store_internal.h"
 
 namespace replsim {
 
@@ -36,8 +36,7 @@ void Store::commit_replicated(WalEntry entry, std::optional<LockGeneration> expe
   for (const KeyChange& c : entry.changes) {
     if (c.path.empty() || options_.mounts.is_local(c.path)) {
       defer([done, p = c.path] {
-        done(Status::invalid_argument("replicated entry names a local or empty path '" + p +
-                                      "'"));
+        done(Status::invalid_argument("replicated entry names a local or empty path '" + p + "'"));
       });
       return;
     }
@@ -102,8 +101,8 @@ Status Store::build_record(Pending& p, BatchState& st, StoreRecord* r) const {
   bool any_wal = false;
   r->mutations.reserve(txn.mutations.size());
   for (const Mutation& m : txn.mutations) {
-    const bool in_wal = p.remote.has_value() ||
-                        (txn.replicate && options_.mounts.is_replicated(m.path));
+    const bool in_wal =
+        p.remote.has_value() || (txn.replicate && options_.mounts.is_replicated(m.path));
     any_wal = any_wal || in_wal;
     r->mutations.push_back({m, in_wal});
   }
@@ -117,11 +116,11 @@ Status Store::build_record(Pending& p, BatchState& st, StoreRecord* r) const {
   }
   if (r->wal_index && !p.remote && !txn.wal_position_path.empty()) {
     REPLSIM_ASSERT(!options_.mounts.is_replicated(txn.wal_position_path));
-    r->mutations.push_back({Mutation{txn.wal_position_path,
-                                     std::to_string(r->wal_epoch.value) + "/" +
-                                         std::to_string(r->wal_index->value),
-                                     false},
-                            false});
+    r->mutations.push_back(
+        {Mutation{txn.wal_position_path,
+                  std::to_string(r->wal_epoch.value) + "/" + std::to_string(r->wal_index->value),
+                  false},
+         false});
   }
   if (txn.set_last_remote) r->last_remote = txn.set_last_remote;
   r->new_generation = p.new_generation;

@@ -202,19 +202,17 @@ TEST(StoreCrash, EveryCrashPointAndPowerLossRecoversAPrefixWithEveryAck) {
       rig.disk.power_loss();
       rig.disk.thaw();
       rig.crash();
-      ASSERT_EQ(check_recovered(rig, out, at + ", random power loss " + std::to_string(seed)),
-                "");
+      ASSERT_EQ(check_recovered(rig, out, at + ", random power loss " + std::to_string(seed)), "");
       ++random_power_states;
     }
   }
-  std::printf("[ states ] %llu disk ops; %llu crash states, %llu power-loss states (every "
-              "plan), %llu random power losses; %llu states checked\n",
-              static_cast<unsigned long long>(ops_total),
-              static_cast<unsigned long long>(crash_states),
-              static_cast<unsigned long long>(power_states),
-              static_cast<unsigned long long>(random_power_states),
-              static_cast<unsigned long long>(crash_states + power_states +
-                                              random_power_states));
+  std::printf(
+      "[ states ] %llu disk ops; %llu crash states, %llu power-loss states (every "
+      "plan), %llu random power losses; %llu states checked\n",
+      static_cast<unsigned long long>(ops_total), static_cast<unsigned long long>(crash_states),
+      static_cast<unsigned long long>(power_states),
+      static_cast<unsigned long long>(random_power_states),
+      static_cast<unsigned long long>(crash_states + power_states + random_power_states));
   EXPECT_GT(power_states, crash_states);
 }
 

@@ -116,8 +116,8 @@ struct RcModel {};  // generation needs no state; the reference model lives in t
 using Cmd = rc::state::Command<RcModel, Harness>;
 
 rc::Gen<std::string> gen_path() {
-  return rc::gen::element<std::string>("k0", "k1", "k2", "k3", "dir/k4", "dir/k5",
-                                       "sys/token/t", "sys/lease/l");
+  return rc::gen::element<std::string>("k0", "k1", "k2", "k3", "dir/k4", "dir/k5", "sys/token/t",
+                                       "sys/lease/l");
 }
 
 struct Commit : Cmd {
@@ -129,8 +129,8 @@ struct Commit : Cmd {
       if (*rc::gen::inRange(0, 4) == 0) {
         txn.del(std::move(path));
       } else {
-        txn.put(std::move(path), *rc::gen::container<std::string>(
-                                     *rc::gen::inRange(0, 600), rc::gen::inRange('a', 'z')));
+        txn.put(std::move(path), *rc::gen::container<std::string>(*rc::gen::inRange(0, 600),
+                                                                  rc::gen::inRange('a', 'z')));
       }
     }
   }

@@ -91,9 +91,9 @@ void Store::seal(std::string recovered_log) {
   // Rewriting the same bytes makes them dirty again, so the sync below persists them even if
   // an earlier failed fsync had dropped them from the device.
   log_->write(0, std::move(recovered_log), guarded([this, sync_log](Status s) {
-    if (!s.is_ok()) return seal_done(s);
-    sync_log();
-  }));
+                if (!s.is_ok()) return seal_done(s);
+                sync_log();
+              }));
 }
 
 void Store::seal_done(Status status) {

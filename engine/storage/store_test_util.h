@@ -1,10 +1,10 @@
 // Test-only: a Store on a SimDisk with helpers to commit and wait.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <optional>
-
-#include <gtest/gtest.h>
 
 #include "engine/storage/store.h"
 #include "engine/storage/store_test_env.h"

@@ -49,10 +49,10 @@ using WalGuardId = uint64_t;
 
 struct WalStats {
   uint64_t appended = 0;
-  uint64_t gc_entries = 0;       // dropped by the bound
-  uint64_t gap_resets = 0;       // appends that started a new run
-  uint64_t guards_expired = 0;   // by time
-  uint64_t guards_broken = 0;    // by the hard bound
+  uint64_t gc_entries = 0;      // dropped by the bound
+  uint64_t gap_resets = 0;      // appends that started a new run
+  uint64_t guards_expired = 0;  // by time
+  uint64_t guards_broken = 0;   // by the hard bound
 };
 
 class WalBuffer {

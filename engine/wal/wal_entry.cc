@@ -64,8 +64,7 @@ Result<WalEntry> decode_wal_entry(std::string_view bytes) {
     uint8_t deleted = 0;
     std::string_view path;
     std::string_view value;
-    if (!in.get_u8(&deleted) || !in.get_length_prefixed(&path) ||
-        !in.get_length_prefixed(&value)) {
+    if (!in.get_u8(&deleted) || !in.get_length_prefixed(&path) || !in.get_length_prefixed(&value)) {
       return Status::corruption("wal entry: truncated change");
     }
     if (deleted > 1) return Status::corruption("wal entry: bad delete flag");

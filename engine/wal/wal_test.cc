@@ -8,7 +8,8 @@ namespace replsim {
 namespace {
 
 WalEntry entry(uint64_t index, size_t value_bytes = 8) {
-  return WalEntry{WalIndex(index), Epoch(1),
+  return WalEntry{WalIndex(index),
+                  Epoch(1),
                   {{"secret/k" + std::to_string(index), std::string(value_bytes, 'x'), false},
                    {"secret/gone", "", true}}};
 }
@@ -43,8 +44,7 @@ TEST(Crc32c, AgreesWithBitwiseReferenceAtEveryLengthAndSplit) {
     const std::string_view d(data.data(), n);
     ASSERT_EQ(crc32c::value(d), reference(d)) << n;
     for (size_t split = 0; split <= n; split += 3) {
-      EXPECT_EQ(crc32c::extend(crc32c::value(d.substr(0, split)), d.substr(split)),
-                reference(d));
+      EXPECT_EQ(crc32c::extend(crc32c::value(d.substr(0, split)), d.substr(split)), reference(d));
     }
   }
 }

@@ -17,25 +17,40 @@ void scan_plaintext(std::string_view bytes, TimeUs time_us, const std::string& w
 }
 
 std::vector<std::string> all_checker_names() {
-  return {kCheckPrefixConsistency, kCheckConvergence,     kCheckDurability,
-          kCheckReadAfterWrite,    kCheckMonotonicPositions, kCheckLocalStaysLocal,
-          kCheckIndexConsistency,  kCheckBounds,          kCheckSecurity};
+  return {kCheckPrefixConsistency,
+          kCheckConvergence,
+          kCheckDurability,
+          kCheckReadAfterWrite,
+          kCheckMonotonicPositions,
+          kCheckLocalStaysLocal,
+          kCheckIndexConsistency,
+          kCheckBounds,
+          kCheckSecurity};
 }
 
-std::vector<CheckerResult> run_checkers(const std::vector<std::string>& names,
-                                        const History& h, const Observations& o,
-                                        const CheckContext& c, LossWindow* loss) {
+std::vector<CheckerResult> run_checkers(const std::vector<std::string>& names, const History& h,
+                                        const Observations& o, const CheckContext& c,
+                                        LossWindow* loss) {
   std::vector<CheckerResult> out;
   for (const std::string& n : names.empty() ? all_checker_names() : names) {
-    if (n == kCheckPrefixConsistency) out.push_back(check_prefix_consistency(h, o, c));
-    else if (n == kCheckConvergence) out.push_back(check_convergence(h, o, c));
-    else if (n == kCheckDurability) out.push_back(check_durability(h, o, c, loss));
-    else if (n == kCheckReadAfterWrite) out.push_back(check_read_after_write(h, o, c));
-    else if (n == kCheckMonotonicPositions) out.push_back(check_monotonic_positions(h, o, c));
-    else if (n == kCheckLocalStaysLocal) out.push_back(check_local_stays_local(h, o, c));
-    else if (n == kCheckIndexConsistency) out.push_back(check_index_consistency(h, o, c));
-    else if (n == kCheckBounds) out.push_back(check_bounds(h, o, c));
-    else if (n == kCheckSecurity) out.push_back(check_security(h, o, c));
+    if (n == kCheckPrefixConsistency)
+      out.push_back(check_prefix_consistency(h, o, c));
+    else if (n == kCheckConvergence)
+      out.push_back(check_convergence(h, o, c));
+    else if (n == kCheckDurability)
+      out.push_back(check_durability(h, o, c, loss));
+    else if (n == kCheckReadAfterWrite)
+      out.push_back(check_read_after_write(h, o, c));
+    else if (n == kCheckMonotonicPositions)
+      out.push_back(check_monotonic_positions(h, o, c));
+    else if (n == kCheckLocalStaysLocal)
+      out.push_back(check_local_stays_local(h, o, c));
+    else if (n == kCheckIndexConsistency)
+      out.push_back(check_index_consistency(h, o, c));
+    else if (n == kCheckBounds)
+      out.push_back(check_bounds(h, o, c));
+    else if (n == kCheckSecurity)
+      out.push_back(check_security(h, o, c));
     else {
       CheckerResult r;
       r.name = n;

@@ -24,9 +24,9 @@ namespace replsim::harness {
 
 struct CheckContext {
   uint64_t seed = 0;
-  bool bounded = true;                 // liveness (convergence) is checked only when bounded
-  uint32_t clusters = 0;               // every cluster must take part in convergence
-  TimeUs quiesce_time_us = 0;          // faults healed and writes stopped
+  bool bounded = true;         // liveness (convergence) is checked only when bounded
+  uint32_t clusters = 0;       // every cluster must take part in convergence
+  TimeUs quiesce_time_us = 0;  // faults healed and writes stopped
   TimeUs convergence_bound_us = 30 * kUsPerSec;
   // Paths that are local to a cluster (besides sys/, always local). Client local writes use
   // "local/c<cluster>/..." so a path names the cluster it belongs to.
@@ -56,9 +56,9 @@ CheckerResult check_bounds(const History& h, const Observations& o, const CheckC
 CheckerResult check_security(const History& h, const Observations& o, const CheckContext& c);
 
 // Runs the named checkers (empty = all) in the order of DESIGN.md §4.
-std::vector<CheckerResult> run_checkers(const std::vector<std::string>& names,
-                                        const History& h, const Observations& o,
-                                        const CheckContext& c, LossWindow* loss);
+std::vector<CheckerResult> run_checkers(const std::vector<std::string>& names, const History& h,
+                                        const Observations& o, const CheckContext& c,
+                                        LossWindow* loss);
 std::vector<std::string> all_checker_names();
 
 // "FAILED durability at t=3.200000s (seed 42): ... first offending event: ..."

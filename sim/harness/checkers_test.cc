@@ -136,19 +136,19 @@ TEST(PrefixConsistency, CatchesStaleValueWithinPrefixAndFailedWriteAndTwoPrimari
   s.write(250, 11, 1, 0, "kv/b", 3, EventType::kFail, 0, 0);
   Synthetic stale = s;
   stale.o.snapshots.push_back(stale.snap(300, 1, false, 1, 2, {{"kv/a", stale.value(1)}}));
-  expect_caught(check_prefix_consistency(stale.h, stale.o, stale.ctx()),
-                kCheckPrefixConsistency, "later within the prefix");
+  expect_caught(check_prefix_consistency(stale.h, stale.o, stale.ctx()), kCheckPrefixConsistency,
+                "later within the prefix");
   Synthetic failed = s;
-  failed.o.snapshots.push_back(failed.snap(
-      300, 0, true, 1, 2, {{"kv/a", failed.value(2)}, {"kv/b", failed.value(3)}}));
-  expect_caught(check_prefix_consistency(failed.h, failed.o, failed.ctx()),
-                kCheckPrefixConsistency, "failed");
+  failed.o.snapshots.push_back(
+      failed.snap(300, 0, true, 1, 2, {{"kv/a", failed.value(2)}, {"kv/b", failed.value(3)}}));
+  expect_caught(check_prefix_consistency(failed.h, failed.o, failed.ctx()), kCheckPrefixConsistency,
+                "failed");
   Synthetic split = s;
   split.o.positions.push_back({260, 0, 1, true, 1, 2});
   EXPECT_TRUE(check_prefix_consistency(split.h, split.o, split.ctx()).passed);
   split.o.positions.push_back({270, 1, 3, true, 1, 3});  // the secondary commits
-  expect_caught(check_prefix_consistency(split.h, split.o, split.ctx()),
-                kCheckPrefixConsistency, "two primaries in epoch 1");
+  expect_caught(check_prefix_consistency(split.h, split.o, split.ctx()), kCheckPrefixConsistency,
+                "two primaries in epoch 1");
 }
 
 TEST(PrefixConsistency, FollowsTheLineageAcrossEpochs) {
@@ -161,7 +161,8 @@ TEST(PrefixConsistency, FollowsTheLineageAcrossEpochs) {
   EXPECT_TRUE(check_prefix_consistency(s.h, s.o, s.ctx()).passed)
       << describe(check_prefix_consistency(s.h, s.o, s.ctx()));
   // Planted: the old primary, now a secondary of epoch 2, still holds the lost write.
-  s.o.snapshots.push_back(s.snap(600, 0, false, 2, 1, {{"kv/a", s.value(2)}, {"kv/b", s.value(3)}}));
+  s.o.snapshots.push_back(
+      s.snap(600, 0, false, 2, 1, {{"kv/a", s.value(2)}, {"kv/b", s.value(3)}}));
   expect_caught(check_prefix_consistency(s.h, s.o, s.ctx()), kCheckPrefixConsistency,
                 "e1/2, which is not in the primary prefix");
 }
@@ -267,8 +268,7 @@ TEST(Durability, MeasuresLossWindowOfUnplannedPromotionAndRefusesPlannedLoss) {
   EXPECT_EQ(loss.promotions_unplanned, 1u);
   EXPECT_EQ(loss.window_us_max, 1000 - 210);
   s.o.epochs.back().planned = true;  // planted: a planned failover may lose nothing
-  expect_caught(check_durability(s.h, s.o, s.ctx(), nullptr), kCheckDurability,
-                "planned failover");
+  expect_caught(check_durability(s.h, s.o, s.ctx(), nullptr), kCheckDurability, "planned failover");
 }
 
 TEST(ReadAfterWrite, CatchesStaleReadAfterWarningFreeForwardedWrite) {
@@ -320,12 +320,11 @@ TEST(ReadAfterWrite, ReadInvokedBeforeTheAcknowledgementIsConcurrent) {
 TEST(MonotonicPositions, LateReportOfADeposedNodeIsNoPosition) {
   Synthetic s;
   s.o.positions.push_back({100, 1, 3, false, 1, 9});
-  s.o.positions.push_back({200, 1, 4, false, 1, 12});  // node 4 took the lock
+  s.o.positions.push_back({200, 1, 4, false, 1, 12});         // node 4 took the lock
   s.o.positions.push_back({300, 1, 3, false, 1, 10, false});  // node 3 resumed: late report
   EXPECT_TRUE(check_monotonic_positions(s.h, s.o, s.ctx()).passed);
   s.o.positions.push_back({400, 1, 4, false, 1, 11});  // planted: the holder goes back
-  expect_caught(check_monotonic_positions(s.h, s.o, s.ctx()), kCheckMonotonicPositions,
-                "from 12");
+  expect_caught(check_monotonic_positions(s.h, s.o, s.ctx()), kCheckMonotonicPositions, "from 12");
 }
 
 TEST(MonotonicPositions, CatchesSecondaryGoingBackWithinAnEpoch) {
@@ -370,8 +369,8 @@ TEST(LocalStaysLocal, CatchesForeignTokenAndLocalPathsLeaving) {
   StateSnapshot snap = stored.snap(300, 1, false, 1, 0, {});
   snap.local_paths = {"local/c1/k1", "local/c0/k1"};
   stored.o.snapshots.push_back(snap);
-  expect_caught(check_local_stays_local(stored.h, stored.o, stored.ctx()),
-                kCheckLocalStaysLocal, "a local path of cluster 0");
+  expect_caught(check_local_stays_local(stored.h, stored.o, stored.ctx()), kCheckLocalStaysLocal,
+                "a local path of cluster 0");
   HistoryEvent use;
   use.time_us = 400;
   use.client = 10;
@@ -525,7 +524,8 @@ TEST(Security, CatchesARogueJoinThatWasAccepted) {
   operator_call(s.h, 410, 91, "rogue_join:replayed", 3, EventType::kFail);
   CheckerResult refused = check_security(s.h, s.o, s.ctx());
   EXPECT_TRUE(refused.passed);
-  EXPECT_NE(refused.message.find("2 bad-token joins refused"), std::string::npos) << refused.message;
+  EXPECT_NE(refused.message.find("2 bad-token joins refused"), std::string::npos)
+      << refused.message;
   // Planted: the engine accepts a replayed token; nothing replicated has reached cluster 3 yet,
   // so only the accepted join itself can reveal it.
   operator_call(s.h, 420, 92, "rogue_join:rebound", 3, EventType::kOk);

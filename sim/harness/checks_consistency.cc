@@ -62,9 +62,9 @@ CheckerResult check_prefix_consistency(const History& h, const Observations& o,
     auto [it, fresh] = committer.emplace(p.epoch, p.cluster);
     if (!fresh && it->second != p.cluster) {
       std::ostringstream s;
-      s << "two primaries in epoch " << p.epoch << ": cluster " << p.cluster
-        << " committed index " << p.index << " but the epoch belongs to cluster "
-        << it->second << " (a secondary committed a replicated write, or split brain)";
+      s << "two primaries in epoch " << p.epoch << ": cluster " << p.cluster << " committed index "
+        << p.index << " but the epoch belongs to cluster " << it->second
+        << " (a secondary committed a replicated write, or split brain)";
       return fail_at(name, c, p.time_us, s.str());
     }
   }
@@ -142,8 +142,7 @@ static std::string difference(const StateSnapshot& p, const StateSnapshot& s) {
   return why.str();
 }
 
-CheckerResult check_convergence(const History& h, const Observations& o,
-                                const CheckContext& c) {
+CheckerResult check_convergence(const History& h, const Observations& o, const CheckContext& c) {
   const char* name = kCheckConvergence;
   if (!c.bounded) return detail::skip(name, c, "unbounded regime: liveness is not claimed");
   const TimeUs deadline = c.quiesce_time_us + c.convergence_bound_us;
@@ -173,9 +172,10 @@ CheckerResult check_convergence(const History& h, const Observations& o,
     }
     if (why.empty() && seen.size() < c.clusters) why = "a cluster has no active node";
     if (why.empty()) {
-      return pass(name, c, "converged " + std::to_string((t - c.quiesce_time_us) / 1000) +
-                               " ms after quiesce (bound " +
-                               std::to_string(c.convergence_bound_us / 1000) + " ms)");
+      return pass(name, c,
+                  "converged " + std::to_string((t - c.quiesce_time_us) / 1000) +
+                      " ms after quiesce (bound " + std::to_string(c.convergence_bound_us / 1000) +
+                      " ms)");
     }
     last_why = why;
   }
@@ -236,10 +236,10 @@ CheckerResult check_durability(const History& h, const Observations& o, const Ch
         std::max(window.window_us_max, std::max<TimeUs>(0, e->time_us - w.ack_time_us));
   }
   if (loss != nullptr) *loss = window;
-  return pass(name, c, std::to_string(window.writes_lost) + " acknowledged writes lost across " +
-                           std::to_string(window.promotions_unplanned) +
-                           " unplanned promotions (window " +
-                           std::to_string(window.window_us_max / 1000) + " ms)");
+  return pass(name, c,
+              std::to_string(window.writes_lost) + " acknowledged writes lost across " +
+                  std::to_string(window.promotions_unplanned) + " unplanned promotions (window " +
+                  std::to_string(window.window_us_max / 1000) + " ms)");
 }
 
 }  // namespace replsim::harness

@@ -58,9 +58,8 @@ CheckerResult check_local_stays_local(const History& h, const Observations& o,
     for (const auto& [token, cluster] : token_cluster) {
       if (m.payload.find(token) != std::string::npos) {
         return fail_at(name, c, m.time_us,
-                       "a token minted on cluster " + std::to_string(cluster) +
-                           " appears in a " + m.kind + " " + std::to_string(m.from) + "->" +
-                           std::to_string(m.to));
+                       "a token minted on cluster " + std::to_string(cluster) + " appears in a " +
+                           m.kind + " " + std::to_string(m.from) + "->" + std::to_string(m.to));
       }
     }
   }
@@ -110,8 +109,8 @@ CheckerResult check_index_consistency(const History& h, const Observations& o,
       if (w.served_by_cluster != r.cluster || w.ack_time_us > r.fault_time_us) continue;
       if (w.index > r.index) {
         return fail_at(name, c, r.time_us,
-                       where.str() + "acknowledged transaction e" + std::to_string(w.epoch) +
-                           "/" + std::to_string(w.index) + " is missing (recovered up to " +
+                       where.str() + "acknowledged transaction e" + std::to_string(w.epoch) + "/" +
+                           std::to_string(w.index) + " is missing (recovered up to " +
                            std::to_string(r.index) + ")");
       }
     }
@@ -121,8 +120,9 @@ CheckerResult check_index_consistency(const History& h, const Observations& o,
       return fail_at(name, c, r.time_us, where.str() + "storage is not whole: " + why);
     }
   }
-  return pass(name, c, std::to_string(o.recoveries.size()) + " recoveries, " +
-                           std::to_string(roots_compared) + " index roots compared");
+  return pass(name, c,
+              std::to_string(o.recoveries.size()) + " recoveries, " +
+                  std::to_string(roots_compared) + " index roots compared");
 }
 
 CheckerResult check_bounds(const History& h, const Observations& o, const CheckContext& c) {
@@ -143,8 +143,7 @@ CheckerResult check_security(const History& h, const Observations& o, const Chec
   const char* name = kCheckSecurity;
   if (!o.plaintext.empty()) {
     const PlaintextSighting& p = o.plaintext.front();
-    return fail_at(name, c, p.time_us,
-                   "plaintext value \"" + p.excerpt + "\" found on " + p.where);
+    return fail_at(name, c, p.time_us, "plaintext value \"" + p.excerpt + "\" found on " + p.where);
   }
   // Clusters activated as secondaries (enable_secondary / update_primary succeeded), by time.
   // A rogue cluster's join attempt with bad credentials ("rogue_join:<how>") must be refused.
@@ -160,21 +159,23 @@ CheckerResult check_security(const History& h, const Observations& o, const Chec
                         "cluster " + std::to_string(e.cluster) + " joined with a bad token (" +
                             e.f.substr(11) + ")");
     }
-    if (e.f == "enable_secondary" || e.f == "update_primary") activated.emplace(e.cluster, e.time_us);
+    if (e.f == "enable_secondary" || e.f == "update_primary")
+      activated.emplace(e.cluster, e.time_us);
   }
   for (const ReplicationMessage& m : o.replication_messages) {
     if (!m.carries_data) continue;
     auto it = activated.find(m.to_cluster);
     if (it == activated.end() || it->second > m.time_us) {
       return fail_at(name, c, m.time_us,
-                     "cluster " + std::to_string(m.to_cluster) + " received a " + m.kind +
-                         " (" + std::to_string(m.from) + "->" + std::to_string(m.to) +
+                     "cluster " + std::to_string(m.to_cluster) + " received a " + m.kind + " (" +
+                         std::to_string(m.from) + "->" + std::to_string(m.to) +
                          ") without a valid activation token");
     }
   }
-  return pass(name, c, std::to_string(o.plaintext_scanned_bytes) +
-                           " bytes scanned for plaintext, none found; " +
-                           std::to_string(rogue_refused) + " bad-token joins refused");
+  return pass(name, c,
+              std::to_string(o.plaintext_scanned_bytes) +
+                  " bytes scanned for plaintext, none found; " + std::to_string(rogue_refused) +
+                  " bad-token joins refused");
 }
 
 }  // namespace replsim::harness

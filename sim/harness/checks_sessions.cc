@@ -83,8 +83,8 @@ CheckerResult check_read_after_write(const History& h, const Observations& o,
     if (!read_sees_write(m, *w, e.value)) {
       std::ostringstream s;
       s << "client " << e.client << " wrote " << w->key << " through secondary node " << w->node
-        << " (acknowledged without a warning at e" << w->epoch << "/" << w->index
-        << ", event #" << w->completion_index << ") but its next read there returned "
+        << " (acknowledged without a warning at e" << w->epoch << "/" << w->index << ", event #"
+        << w->completion_index << ") but its next read there returned "
         << (e.value ? "\"" + e.value->substr(0, 48) + "\"" : std::string("nothing"));
       return fail_event(name, c, e, s.str());
     }
@@ -106,12 +106,11 @@ CheckerResult check_monotonic_positions(const History& h, const Observations& o,
     Last& l = last[cluster];
     std::ostringstream s;
     if (epoch < l.epoch) {
-      s << "cluster " << cluster << " went back from epoch " << l.epoch << " to " << epoch
-        << " (" << source << ")";
+      s << "cluster " << cluster << " went back from epoch " << l.epoch << " to " << epoch << " ("
+        << source << ")";
     } else if (epoch == l.epoch && index < l.index) {
-      s << "cluster " << cluster << " applied position went back within epoch " << epoch
-        << " from " << l.index << " (t=" << l.time_us << "us) to " << index << " (" << source
-        << ")";
+      s << "cluster " << cluster << " applied position went back within epoch " << epoch << " from "
+        << l.index << " (t=" << l.time_us << "us) to " << index << " (" << source << ")";
     } else {
       l = {epoch, index, t};
     }
@@ -123,9 +122,9 @@ CheckerResult check_monotonic_positions(const History& h, const Observations& o,
   // first: a sample and an apply completion in the same microsecond ran in an order not
   // recorded, and "apply first" flags a sample taken just before it as a step back.
   while (i < o.positions.size() || j < o.snapshots.size()) {
-    bool take_position = j >= o.snapshots.size() ||
-                         (i < o.positions.size() &&
-                          o.positions[i].time_us < o.snapshots[j].time_us);
+    bool take_position =
+        j >= o.snapshots.size() ||
+        (i < o.positions.size() && o.positions[i].time_us < o.snapshots[j].time_us);
     std::string why;
     TimeUs t = 0;
     if (take_position) {

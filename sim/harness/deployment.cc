@@ -99,8 +99,9 @@ void build_deployment(RunContext& ctx) {
     bool wan = a != p->cluster_of.end() && b != p->cluster_of.end() && a->second != b->second;
     return wan ? p->cfg.topology.wan : p->cfg.topology.lan;
   });
-  ctx.world.network().add_observer(
-      [p](NodeId from, NodeId to, const std::string& payload) { p->observe_wire(from, to, payload); });
+  ctx.world.network().add_observer([p](NodeId from, NodeId to, const std::string& payload) {
+    p->observe_wire(from, to, payload);
+  });
   for (uint32_t c = 0; c < deployed; ++c) {
     std::string disk = "c" + std::to_string(c);
     ctx.world.add_disk(disk, t.disk);
@@ -137,9 +138,11 @@ static bool call_and_wait(RunContext& ctx, const char* f, uint32_t c, proto::Ope
     answered = true;
     *out = r;
   });
-  if (!wait_for(ctx, [&] { return answered; }, 60 * kUsPerSec) || out->error() != proto::OK) {
-    *error = std::string("setup: ") + f + " on cluster " + std::to_string(c) + " failed: " +
-             (answered ? out->error_message() : "no answer");
+  if (!wait_for(
+          ctx, [&] { return answered; }, 60 * kUsPerSec) ||
+      out->error() != proto::OK) {
+    *error = std::string("setup: ") + f + " on cluster " + std::to_string(c) +
+             " failed: " + (answered ? out->error_message() : "no answer");
     return false;
   }
   return true;
@@ -147,7 +150,8 @@ static bool call_and_wait(RunContext& ctx, const char* f, uint32_t c, proto::Ope
 
 bool setup_replication(RunContext& ctx, std::string* error) {
   for (uint32_t c = 0; c < ctx.cluster_nodes.size(); ++c) {
-    if (!wait_for(ctx, [&] { return ctx.active_node(c) != nullptr; }, 30 * kUsPerSec)) {
+    if (!wait_for(
+            ctx, [&] { return ctx.active_node(c) != nullptr; }, 30 * kUsPerSec)) {
       *error = "setup: cluster " + std::to_string(c) + " elected no active node in 30 s";
       return false;
     }

@@ -10,23 +10,40 @@ namespace replsim::harness {
 
 const char* fault_kind_name(FaultKind kind) {
   switch (kind) {
-    case FaultKind::kPartition: return "partition";
-    case FaultKind::kPartitionOneWay: return "partition_one_way";
-    case FaultKind::kIsolateNode: return "isolate_node";
-    case FaultKind::kSplitClusters: return "split_clusters";
-    case FaultKind::kFlappingLink: return "flapping_link";
-    case FaultKind::kLinkDegrade: return "link_degrade";
-    case FaultKind::kCrash: return "crash";
-    case FaultKind::kPause: return "pause";
-    case FaultKind::kPowerLoss: return "power_loss";
-    case FaultKind::kClockJump: return "clock_jump";
-    case FaultKind::kClockDrift: return "clock_drift";
-    case FaultKind::kFsyncFailure: return "fsync_failure";
-    case FaultKind::kSectorError: return "sector_error";
-    case FaultKind::kBitRot: return "bit_rot";
-    case FaultKind::kMisdirectedWrite: return "misdirected_write";
-    case FaultKind::kDiskFull: return "disk_full";
-    case FaultKind::kHealAll: return "heal_all";
+    case FaultKind::kPartition:
+      return "partition";
+    case FaultKind::kPartitionOneWay:
+      return "partition_one_way";
+    case FaultKind::kIsolateNode:
+      return "isolate_node";
+    case FaultKind::kSplitClusters:
+      return "split_clusters";
+    case FaultKind::kFlappingLink:
+      return "flapping_link";
+    case FaultKind::kLinkDegrade:
+      return "link_degrade";
+    case FaultKind::kCrash:
+      return "crash";
+    case FaultKind::kPause:
+      return "pause";
+    case FaultKind::kPowerLoss:
+      return "power_loss";
+    case FaultKind::kClockJump:
+      return "clock_jump";
+    case FaultKind::kClockDrift:
+      return "clock_drift";
+    case FaultKind::kFsyncFailure:
+      return "fsync_failure";
+    case FaultKind::kSectorError:
+      return "sector_error";
+    case FaultKind::kBitRot:
+      return "bit_rot";
+    case FaultKind::kMisdirectedWrite:
+      return "misdirected_write";
+    case FaultKind::kDiskFull:
+      return "disk_full";
+    case FaultKind::kHealAll:
+      return "heal_all";
   }
   return "?";
 }
@@ -94,7 +111,8 @@ void inject_network(RunContext& ctx, const FaultSpec& f, NodeId a, NodeId b, uin
       std::vector<NodeId> inside = ctx.cluster_nodes[c];
       std::vector<NodeId> outside;
       for (uint32_t o = 0; o < ctx.clusters; ++o) {
-        if (o != c) outside.insert(outside.end(), ctx.cluster_nodes[o].begin(), ctx.cluster_nodes[o].end());
+        if (o != c)
+          outside.insert(outside.end(), ctx.cluster_nodes[o].begin(), ctx.cluster_nodes[o].end());
       }
       net.split({inside, outside});
       with_undo(ctx, f.duration_us, [p, inside, outside] {
@@ -251,10 +269,10 @@ void inject(RunContext& ctx, const FaultSpec& f) {
 
 std::vector<FaultKind> regime_fault_kinds(FaultRegime regime) {
   std::vector<FaultKind> kinds = {
-      FaultKind::kPartition,   FaultKind::kPartitionOneWay, FaultKind::kIsolateNode,
-      FaultKind::kSplitClusters, FaultKind::kFlappingLink, FaultKind::kLinkDegrade,
-      FaultKind::kCrash,       FaultKind::kPause,           FaultKind::kPowerLoss,
-      FaultKind::kClockJump,   FaultKind::kClockDrift,      FaultKind::kDiskFull};
+      FaultKind::kPartition,     FaultKind::kPartitionOneWay, FaultKind::kIsolateNode,
+      FaultKind::kSplitClusters, FaultKind::kFlappingLink,    FaultKind::kLinkDegrade,
+      FaultKind::kCrash,         FaultKind::kPause,           FaultKind::kPowerLoss,
+      FaultKind::kClockJump,     FaultKind::kClockDrift,      FaultKind::kDiskFull};
   if (regime == FaultRegime::kUnbounded) {
     kinds.insert(kinds.end(), {FaultKind::kFsyncFailure, FaultKind::kSectorError,
                                FaultKind::kBitRot, FaultKind::kMisdirectedWrite});

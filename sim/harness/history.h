@@ -37,26 +37,26 @@ inline constexpr const char* kOpLogin = "login";
 inline constexpr const char* kOpTokenUse = "token_use";
 
 struct HistoryEvent {
-  int64_t index = -1;         // set by History::append
+  int64_t index = -1;  // set by History::append
   TimeUs time_us = 0;
-  int64_t client = 0;         // client id, kOperatorClient or kNemesisClient
-  uint64_t op_id = 0;         // pairs an invoke with its completion (unique per history)
+  int64_t client = 0;  // client id, kOperatorClient or kNemesisClient
+  uint64_t op_id = 0;  // pairs an invoke with its completion (unique per history)
   EventType type = EventType::kInvoke;
-  std::string f;              // kOp*, an operator action name, or "fault:<kind>"
-  std::string key;            // path (write/read/delete), prefix (list), username (login)
+  std::string f;                     // kOp*, an operator action name, or "fault:<kind>"
+  std::string key;                   // path (write/read/delete), prefix (list), username (login)
   std::optional<std::string> value;  // written value / value read (nullopt: absent)
   std::vector<std::string> keys;     // list result
-  std::string token;          // login result / token used
-  uint32_t node = 0;          // node the session is bound to (nemesis: the target, if one)
-  uint32_t cluster = 0;       // that node's cluster
-  uint32_t served_by_cluster = 0;  // completions: cluster that committed/served
+  std::string token;                 // login result / token used
+  uint32_t node = 0;                 // node the session is bound to (nemesis: the target, if one)
+  uint32_t cluster = 0;              // that node's cluster
+  uint32_t served_by_cluster = 0;    // completions: cluster that committed/served
   bool forwarded = false;
   // Index state: on invoke the required one (reads; 0/0 = none), on ok the returned one.
   uint64_t epoch = 0;
   uint64_t wal_index = 0;
-  std::string warning;        // non-empty = the node answered with a warning
-  std::string error;          // fail/info: the error code name and message
-  std::string detail;         // operator/fault detail (target, parameters)
+  std::string warning;  // non-empty = the node answered with a warning
+  std::string error;    // fail/info: the error code name and message
+  std::string detail;   // operator/fault detail (target, parameters)
 };
 
 class History {

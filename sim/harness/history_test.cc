@@ -1,8 +1,8 @@
 #include "sim/harness/history.h"
 
-#include <sstream>
-
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 namespace replsim::harness {
 namespace {

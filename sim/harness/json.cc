@@ -9,10 +9,18 @@ std::string json_escape(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c >= 0x80) {
           char buf[8];
@@ -103,9 +111,12 @@ struct Parser {
       }
       if (i >= s.size()) break;
       char e = s[i++];
-      if (e == 'n') *out += '\n';
-      else if (e == 't') *out += '\t';
-      else if (e == 'r') *out += '\r';
+      if (e == 'n')
+        *out += '\n';
+      else if (e == 't')
+        *out += '\t';
+      else if (e == 'r')
+        *out += '\r';
       else if (e == 'u' && i + 4 <= s.size()) {
         long code = std::strtol(s.substr(i, 4).c_str(), nullptr, 16);
         i += 4;
@@ -173,8 +184,8 @@ bool JsonObject::parse(const std::string& text, JsonObject* out, std::string* er
     } else if (c == '-' || (c >= '0' && c <= '9')) {
       v.kind = Value::kNumber;
       size_t start = p.i;
-      while (p.i < text.size() && std::string("-+.eE0123456789").find(text[p.i]) !=
-                                      std::string::npos) {
+      while (p.i < text.size() &&
+             std::string("-+.eE0123456789").find(text[p.i]) != std::string::npos) {
         ++p.i;
       }
       v.text = text.substr(start, p.i - start);

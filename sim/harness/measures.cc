@@ -73,8 +73,8 @@ void RunContext::sample_queue_bounds(uint32_t c, const cluster::Node& n) {
     }
     uint64_t& max = bound_max[{n.id().value, name}];
     if (value > limit || value > max) {
-      obs.bounds.push_back({now, n.id().value, name + " (cluster " + std::to_string(c) + ")",
-                            value, limit});
+      obs.bounds.push_back(
+          {now, n.id().value, name + " (cluster " + std::to_string(c) + ")", value, limit});
       max = std::max(max, value);
     }
   }

@@ -22,12 +22,12 @@ struct StateSnapshot {
   uint32_t cluster = 0;
   uint32_t node = 0;
   bool primary = false;
-  std::string state;              // replication state ("stream-wals", "running", ...)
+  std::string state;  // replication state ("stream-wals", "running", ...)
   uint64_t epoch = 0;
-  uint64_t index = 0;             // primary: last_wal; secondary: last_remote_wal
+  uint64_t index = 0;                       // primary: last_wal; secondary: last_remote_wal
   std::map<std::string, std::string> data;  // replicated path → plaintext value
   std::string merkle_root;
-  std::vector<std::string> local_paths;     // local data (tokens, local/...) paths
+  std::vector<std::string> local_paths;  // local data (tokens, local/...) paths
   // False for a status-only sample: `data` and `local_paths` were not taken (empty).
   bool has_data = true;
 };
@@ -68,11 +68,11 @@ struct RecoveryRecord {
   uint32_t node = 0;
   bool primary = false;
   uint64_t epoch = 0;
-  uint64_t index = 0;                 // last_wal / last_remote_wal after recovery
-  std::string index_root;             // merkle root of the recovered index
-  std::string rebuilt_root;           // root rebuilt from storage ("" = not computed)
-  bool storage_whole = true;          // storage holds only whole transactions
-  std::string storage_detail;         // when not whole: which transaction is partial
+  uint64_t index = 0;                       // last_wal / last_remote_wal after recovery
+  std::string index_root;                   // merkle root of the recovered index
+  std::string rebuilt_root;                 // root rebuilt from storage ("" = not computed)
+  bool storage_whole = true;                // storage holds only whole transactions
+  std::string storage_detail;               // when not whole: which transaction is partial
   std::map<std::string, std::string> data;  // replicated state after recovery
 };
 
@@ -80,7 +80,7 @@ struct RecoveryRecord {
 struct BoundSample {
   TimeUs time_us = 0;
   uint32_t node = 0;
-  std::string name;   // "wal_batch_entries", "wal_batch_bytes", "link_queue", ...
+  std::string name;  // "wal_batch_entries", "wal_batch_bytes", "link_queue", ...
   uint64_t value = 0;
   uint64_t limit = 0;
 };
@@ -91,11 +91,11 @@ struct ReplicationMessage {
   uint32_t from = 0;
   uint32_t to = 0;
   uint32_t to_cluster = 0;
-  std::string kind;                 // "wal_batch", "merkle", "activation_response", ...
-  bool carries_data = false;        // replicated data or keys: a non-activated cluster
-                                    // must never receive one
-  std::vector<std::string> paths;   // decoded paths (wal_batch)
-  std::string payload;              // raw bytes (scanned for tokens / local paths)
+  std::string kind;                // "wal_batch", "merkle", "activation_response", ...
+  bool carries_data = false;       // replicated data or keys: a non-activated cluster
+                                   // must never receive one
+  std::vector<std::string> paths;  // decoded paths (wal_batch)
+  std::string payload;             // raw bytes (scanned for tokens / local paths)
 };
 
 // Plaintext found where only ciphertext may be (the scan happens as data is seen).
@@ -106,14 +106,14 @@ struct PlaintextSighting {
 };
 
 struct Observations {
-  std::vector<StateSnapshot> snapshots;     // time order
-  std::vector<EpochStart> epochs;           // time order
-  std::vector<PositionRecord> positions;    // time order
-  std::vector<RecoveryRecord> recoveries;   // time order
-  std::vector<BoundSample> bounds;          // only samples worth checking (any order)
+  std::vector<StateSnapshot> snapshots;                  // time order
+  std::vector<EpochStart> epochs;                        // time order
+  std::vector<PositionRecord> positions;                 // time order
+  std::vector<RecoveryRecord> recoveries;                // time order
+  std::vector<BoundSample> bounds;                       // only samples worth checking (any order)
   std::vector<ReplicationMessage> replication_messages;  // time order
-  std::vector<PlaintextSighting> plaintext;  // time order
-  uint64_t plaintext_scanned_bytes = 0;      // evidence the scan ran
+  std::vector<PlaintextSighting> plaintext;              // time order
+  uint64_t plaintext_scanned_bytes = 0;                  // evidence the scan ran
 };
 
 // The marker every plaintext value written by a simulated client contains, so a scan for

@@ -8,13 +8,20 @@ namespace replsim::harness {
 
 const char* operator_action_name(OperatorActionKind kind) {
   switch (kind) {
-    case OperatorActionKind::kPromote: return "promote";
-    case OperatorActionKind::kDemote: return "demote";
-    case OperatorActionKind::kUpdatePrimary: return "update_primary";
-    case OperatorActionKind::kFailover: return "failover";
-    case OperatorActionKind::kUnplannedFailover: return "unplanned_failover";
-    case OperatorActionKind::kStatus: return "status";
-    case OperatorActionKind::kRogueJoin: return "rogue_join";
+    case OperatorActionKind::kPromote:
+      return "promote";
+    case OperatorActionKind::kDemote:
+      return "demote";
+    case OperatorActionKind::kUpdatePrimary:
+      return "update_primary";
+    case OperatorActionKind::kFailover:
+      return "failover";
+    case OperatorActionKind::kUnplannedFailover:
+      return "unplanned_failover";
+    case OperatorActionKind::kStatus:
+      return "status";
+    case OperatorActionKind::kRogueJoin:
+      return "rogue_join";
   }
   return "?";
 }
@@ -34,10 +41,11 @@ void operator_call(RunContext& ctx, const char* f, uint32_t c, proto::OperatorRe
   op->api.send_operator(
       NodeId(e.node), std::move(request),
       [p, e, done](const proto::OperatorResponse& r) mutable {
-        e.type = r.error() == proto::OK ? EventType::kOk
+        e.type = r.error() == proto::OK        ? EventType::kOk
                  : r.error() == proto::TIMEOUT ? EventType::kInfo
                                                : EventType::kFail;
-        if (r.error() != proto::OK) e.error = proto::ErrorCode_Name(r.error()) + ": " + r.error_message();
+        if (r.error() != proto::OK)
+          e.error = proto::ErrorCode_Name(r.error()) + ": " + r.error_message();
         e.epoch = r.status().epoch();
         e.detail = r.status().mode();
         p->record(e);
@@ -79,9 +87,8 @@ static void update_others(RunContext& ctx, uint32_t primary, uint32_t except) {
       proto::OperatorRequest req;
       req.mutable_demote();
       RunContext* p = &ctx;
-      operator_call(ctx, "demote", c, req, [p, c, primary](const proto::OperatorResponse&) {
-        repoint(*p, c, primary);
-      });
+      operator_call(ctx, "demote", c, req,
+                    [p, c, primary](const proto::OperatorResponse&) { repoint(*p, c, primary); });
     } else {
       repoint(ctx, c, primary);
     }
@@ -132,8 +139,7 @@ static uint64_t committed_head(RunContext& ctx) {
 
 // Planned failover: poll (every 100 ms, `polls_left` times) until `target` applied the old
 // primary's head, then promote. A promotion without catch-up is recorded as unplanned.
-static void await_catch_up(RunContext& ctx, uint32_t target, uint32_t old_primary,
-                           int polls_left) {
+static void await_catch_up(RunContext& ctx, uint32_t target, uint32_t old_primary, int polls_left) {
   auto a = ctx.applied[target];
   bool caught_up = a.first == ctx.max_epoch && a.second >= committed_head(ctx);
   if (caught_up || polls_left <= 0) {

@@ -164,8 +164,8 @@ void RunContext::take_data(uint32_t c, const cluster::Node& n, StateSnapshot* sn
 }
 
 bool RunContext::data_due(uint32_t c, const StateSnapshot& s) {
-  const std::string status = std::to_string(s.node) + "/" + mode[c] + "/" + s.state + "/" +
-                             std::to_string(s.epoch);
+  const std::string status =
+      std::to_string(s.node) + "/" + mode[c] + "/" + s.state + "/" + std::to_string(s.epoch);
   std::string& last = sampled_status[c];
   const bool changed = last != status;
   last = status;
@@ -267,8 +267,8 @@ void RunContext::observe_wire(NodeId from, NodeId to, const std::string& payload
   } else if (env.has_merkle_round()) {
     m.kind = "merkle";
     // Only the primary's side of a merkle round carries replicated data.
-    m.carries_data = env.merkle_round().error() == proto::STREAM_OK &&
-                     mode[cluster_of[from]] == "primary";
+    m.carries_data =
+        env.merkle_round().error() == proto::STREAM_OK && mode[cluster_of[from]] == "primary";
   } else {
     return;
   }

@@ -50,10 +50,9 @@ void with_fresh_token(RunContext& ctx, uint32_t primary, const std::string& id, 
   proto::OperatorRequest req;
   req.mutable_secondary_token()->set_id(id);
   req.mutable_secondary_token()->set_ttl_us(ttl_us);
-  operator_call(ctx, "secondary_token", primary, req,
-                [use](const proto::OperatorResponse& r) {
-                  if (r.error() == proto::OK) use(r.token());
-                });
+  operator_call(ctx, "secondary_token", primary, req, [use](const proto::OperatorResponse& r) {
+    if (r.error() == proto::OK) use(r.token());
+  });
 }
 
 // A copy of the used setup token with a random secret of the same length.
@@ -83,16 +82,14 @@ void start_rogue_join(RunContext& ctx, uint32_t primary, uint64_t attempt) {
     });
   };
   auto expired = [p, primary, rebound] {
-    with_fresh_token(*p, primary, "rogue-expired", kExpiredTokenTtlUs,
-                     [p, rebound](const std::string& token) {
-                       p->world.loop().after(kExpiredTokenWaitUs, [p, token, rebound] {
-                         try_join(*p, "expired", token, rebound);
-                       });
-                     });
+    with_fresh_token(
+        *p, primary, "rogue-expired", kExpiredTokenTtlUs, [p, rebound](const std::string& token) {
+          p->world.loop().after(kExpiredTokenWaitUs,
+                                [p, token, rebound] { try_join(*p, "expired", token, rebound); });
+        });
   };
-  try_join(ctx, "replayed", ctx.setup_token, [p, attempt, expired] {
-    try_join(*p, "forged", forge(*p, attempt), expired);
-  });
+  try_join(ctx, "replayed", ctx.setup_token,
+           [p, attempt, expired] { try_join(*p, "forged", forge(*p, attempt), expired); });
 }
 
 }  // namespace replsim::harness

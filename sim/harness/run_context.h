@@ -69,9 +69,9 @@ struct RunContext : cluster::NodeObserver {
   Observations obs;
   RunResult result;
 
-  uint32_t clusters = 0;              // the replication topology: primary + secondaries
-  uint32_t rogue = UINT32_MAX;        // the rogue cluster's index (== clusters) if any
-  std::string setup_token;            // an activation token already used at setup
+  uint32_t clusters = 0;        // the replication topology: primary + secondaries
+  uint32_t rogue = UINT32_MAX;  // the rogue cluster's index (== clusters) if any
+  std::string setup_token;      // an activation token already used at setup
   std::vector<std::vector<NodeId>> cluster_nodes;
   std::map<NodeId, uint32_t> cluster_of;  // cluster nodes only
   uint64_t next_op_id = 1;
@@ -84,15 +84,15 @@ struct RunContext : cluster::NodeObserver {
   std::map<uint32_t, std::pair<std::string, TimeUs>> last_fault;  // cluster → (cause, time)
   // cluster → (disk-full faults in force, capacity before the first of them)
   std::map<uint32_t, std::pair<uint32_t, uint64_t>> disk_full_in_force;
-  std::map<uint32_t, std::string> mode;                       // cluster → last sampled mode
-  std::map<uint32_t, std::string> state_now;                  // cluster → replication state
+  std::map<uint32_t, std::string> mode;       // cluster → last sampled mode
+  std::map<uint32_t, std::string> state_now;  // cluster → replication state
   std::map<uint32_t, TimeUs> state_since;
   size_t stored_payload_bytes = 0;
   bool writes_stopped = false;
   // Data snapshots (replicated values, local paths) decrypt every value, so a cluster's is
   // taken only when data_due(): see docs/checkers.md "Sampling".
-  bool every_sample_data = false;                   // set at quiesce
-  std::map<uint32_t, std::string> sampled_status;   // cluster → node/mode/state/epoch
+  bool every_sample_data = false;                            // set at quiesce
+  std::map<uint32_t, std::string> sampled_status;            // cluster → node/mode/state/epoch
   std::map<uint32_t, std::pair<TimeUs, size_t>> data_taken;  // cluster → (time, keys)
   SnapshotCache snapshot_cache;
   uint64_t data_cross_checked = 0;  // data snapshots compared with a full decryption
@@ -120,8 +120,8 @@ struct RunContext : cluster::NodeObserver {
 
   // ---- recording ----
   int64_t record(HistoryEvent e);
-  void record_fault(const std::string& kind, const std::string& target,
-                    const std::string& detail, uint32_t node, uint32_t cluster);
+  void record_fault(const std::string& kind, const std::string& target, const std::string& detail,
+                    uint32_t node, uint32_t cluster);
   void take_samples();  // snapshots, lag, state intervals, epoch starts
   // True when this sample of cluster `c` (status filled in `s`) must also take the data: its
   // node, mode, state or epoch changed since the cluster's previous sample, or
@@ -163,8 +163,7 @@ void start_operator_action(RunContext& ctx, const OperatorAction& action);
 // rogue.cc: the rogue cluster's join attempts against `primary` (kRogueJoin).
 void start_rogue_join(RunContext& ctx, uint32_t primary, uint64_t attempt);
 // Sends one operator request to `cluster` and records invoke/completion; `done` gets the reply.
-void operator_call(RunContext& ctx, const char* f, uint32_t cluster,
-                   proto::OperatorRequest request,
+void operator_call(RunContext& ctx, const char* f, uint32_t cluster, proto::OperatorRequest request,
                    std::function<void(const proto::OperatorResponse&)> done);
 
 // Liveness phase: demotes stale primaries and repoints clusters that do not follow the newest

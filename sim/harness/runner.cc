@@ -40,8 +40,8 @@ bool converged_now(RunContext& ctx) {
   const TimeUs now = ctx.obs.snapshots.back().time_us;
   const StateSnapshot* primary = nullptr;
   std::vector<const StateSnapshot*> round;
-  for (auto it = ctx.obs.snapshots.rbegin();
-       it != ctx.obs.snapshots.rend() && it->time_us == now; ++it) {
+  for (auto it = ctx.obs.snapshots.rbegin(); it != ctx.obs.snapshots.rend() && it->time_us == now;
+       ++it) {
     round.push_back(&*it);
     if (it->primary && (primary == nullptr || it->epoch > primary->epoch)) primary = &*it;
   }
@@ -141,8 +141,8 @@ RunResult run_scenario(const ScenarioConfig& cfg, uint64_t seed, RunObserver* ob
   ctx->writes_stopped = true;
   ctx->every_sample_data = true;  // convergence compares every round's data
   const TimeUs quiesce = ctx->world.now();
-  const TimeUs deadline = quiesce + std::max(cfg.phases.convergence_bound_us,
-                                             cfg.workload.request_timeout_us);
+  const TimeUs deadline =
+      quiesce + std::max(cfg.phases.convergence_bound_us, cfg.workload.request_timeout_us);
   // Run until converged (and the last operations answered or timed out), or the deadline.
   while (ctx->world.now() < deadline && !ctx->world.event_limit_reached()) {
     ctx->world.run_for(cfg.phases.sample_interval_us);

@@ -33,9 +33,9 @@ struct HistoryEvent;
 // ---- topology ----
 
 struct ClockModel {
-  bool enabled = true;             // per-node offset and drift are on by default (DESIGN §3)
-  TimeUs offset_max_us = 50'000;   // each node: offset uniform in [-max, +max]
-  double drift_ppm_max = 100.0;    // each node: drift uniform in [-max, +max] ppm
+  bool enabled = true;            // per-node offset and drift are on by default (DESIGN §3)
+  TimeUs offset_max_us = 50'000;  // each node: offset uniform in [-max, +max]
+  double drift_ppm_max = 100.0;   // each node: drift uniform in [-max, +max] ppm
 };
 
 struct TopologyConfig {
@@ -43,7 +43,7 @@ struct TopologyConfig {
   uint32_t nodes_per_cluster = 3;   // K; node 0 of each cluster starts active
   sim::LinkModel lan = sim::LinkModel::lan();  // links inside a cluster (and client → node)
   sim::LinkModel wan = sim::LinkModel::wan();  // links between clusters
-  sim::DiskOptions disk;            // one disk per cluster (the shared storage backend)
+  sim::DiskOptions disk;                       // one disk per cluster (the shared storage backend)
   ClockModel clock;
   // One more cluster (index N + 1, same size, own disk) that is never activated: it is no
   // part of the replication topology (no clients, faults, samples or convergence) and only
@@ -71,12 +71,12 @@ struct WorkloadConfig {
   uint32_t clients = 4;
   ClientPlacement placement = ClientPlacement::kSpreadAllNodes;
   LoadMode mode = LoadMode::kClosedLoop;
-  TimeUs think_time_us = 2'000;            // closed loop: pause between ops of one client
-  double open_loop_ops_per_sec = 200.0;    // open loop: Poisson arrivals per client
-  uint32_t open_loop_outstanding_max = 64; // open loop: per-client bound on pending ops
-  uint64_t keys = 64;                      // key space "kv/k<rank>"
-  double zipf_exponent = 0.99;             // key choice by rank
-  uint32_t value_bytes = 32;               // plaintext values carry a marker (see checkers)
+  TimeUs think_time_us = 2'000;             // closed loop: pause between ops of one client
+  double open_loop_ops_per_sec = 200.0;     // open loop: Poisson arrivals per client
+  uint32_t open_loop_outstanding_max = 64;  // open loop: per-client bound on pending ops
+  uint64_t keys = 64;                       // key space "kv/k<rank>"
+  double zipf_exponent = 0.99;              // key choice by rank
+  uint32_t value_bytes = 32;                // plaintext values carry a marker (see checkers)
   OperationMix mix;
   // Fraction of reads that require the client's last seen index state (read-your-writes).
   double require_index_state_fraction = 0.2;
@@ -94,19 +94,19 @@ enum class FaultKind {
   kFlappingLink,     // partition/heal alternating with period `period_us`
   kLinkDegrade,      // drop/duplicate/reorder rates and latency on the WAN for a while
   // processes
-  kCrash,            // crash a node; restarted after duration_us (0: the next restart fault)
-  kPause,            // stop-the-world stall of duration_us
-  kPowerLoss,        // a whole cluster: every node crashes and its disk loses unsynced data
+  kCrash,      // crash a node; restarted after duration_us (0: the next restart fault)
+  kPause,      // stop-the-world stall of duration_us
+  kPowerLoss,  // a whole cluster: every node crashes and its disk loses unsynced data
   // clocks
-  kClockJump,        // a node's clock offset bumps by `magnitude` us
-  kClockDrift,       // a node's drift is set to `magnitude` ppm
+  kClockJump,   // a node's clock offset bumps by `magnitude` us
+  kClockDrift,  // a node's drift is set to `magnitude` ppm
   // disks
-  kFsyncFailure,     // the next `count` syncs of a cluster's disk fail
-  kSectorError,      // a latent sector error in a cluster's storage file
-  kBitRot,           // a flipped bit at rest in a cluster's storage file
-  kMisdirectedWrite, // raise the disk's misdirected-write probability for duration_us
-  kDiskFull,         // cap the disk at its current size for duration_us
-  kHealAll,          // heal every partition now
+  kFsyncFailure,      // the next `count` syncs of a cluster's disk fail
+  kSectorError,       // a latent sector error in a cluster's storage file
+  kBitRot,            // a flipped bit at rest in a cluster's storage file
+  kMisdirectedWrite,  // raise the disk's misdirected-write probability for duration_us
+  kDiskFull,          // cap the disk at its current size for duration_us
+  kHealAll,           // heal every partition now
 };
 
 const char* fault_kind_name(FaultKind kind);
@@ -137,18 +137,18 @@ enum class FaultRegime {
 
 struct RandomFaults {
   bool enabled = false;
-  double faults_per_sec = 0.5;          // Poisson, during the safety phase only
-  std::vector<FaultKind> kinds;         // empty = every kind allowed in the regime
+  double faults_per_sec = 0.5;   // Poisson, during the safety phase only
+  std::vector<FaultKind> kinds;  // empty = every kind allowed in the regime
   TimeUs duration_mean_us = 1 * kUsPerSec;
 };
 
 // ---- operator actions ----
 
 enum class OperatorActionKind {
-  kPromote,        // promote `cluster` (a secondary) to primary
-  kDemote,         // demote `cluster` (the primary) to secondary
-  kUpdatePrimary,  // point `cluster` (a secondary) at `primary_cluster` with a fresh token
-  kFailover,       // planned: demote the primary, promote `cluster`, update-primary the rest
+  kPromote,            // promote `cluster` (a secondary) to primary
+  kDemote,             // demote `cluster` (the primary) to secondary
+  kUpdatePrimary,      // point `cluster` (a secondary) at `primary_cluster` with a fresh token
+  kFailover,           // planned: demote the primary, promote `cluster`, update-primary the rest
   kUnplannedFailover,  // promote `cluster` while the old primary is crashed/partitioned
   kStatus,
   // The rogue cluster (TopologyConfig::rogue_cluster) tries to join the current primary with
@@ -171,9 +171,9 @@ struct OperatorAction {
 
 struct PhaseConfig {
   TimeUs safety_duration_us = 10 * kUsPerSec;
-  TimeUs liveness_writes_us = 1 * kUsPerSec;    // writes continue this long into liveness
-  TimeUs convergence_bound_us = 30 * kUsPerSec; // bounded regime: converge within this
-  TimeUs sample_interval_us = 100'000;          // status/state/bounds sampling period
+  TimeUs liveness_writes_us = 1 * kUsPerSec;     // writes continue this long into liveness
+  TimeUs convergence_bound_us = 30 * kUsPerSec;  // bounded regime: converge within this
+  TimeUs sample_interval_us = 100'000;           // status/state/bounds sampling period
 };
 
 // Checker names (DESIGN.md §4). ScenarioConfig::checkers empty = all of them.
@@ -196,10 +196,10 @@ struct ScenarioConfig {
   RandomFaults random_faults;
   std::vector<OperatorAction> operator_actions;
   PhaseConfig phases;
-  bool buggify = true;               // switch BUGGIFY sites on from the seed
-  std::vector<std::string> checkers; // empty = all
-  uint64_t events_max = 200'000'000; // livelock bound
-  bool keep_trace_events = false;    // keep TraceEvents (for first-divergence reports)
+  bool buggify = true;                // switch BUGGIFY sites on from the seed
+  std::vector<std::string> checkers;  // empty = all
+  uint64_t events_max = 200'000'000;  // livelock bound
+  bool keep_trace_events = false;     // keep TraceEvents (for first-divergence reports)
   // Also take every data snapshot by decrypting every value and assert it equals the one
   // taken through the runner's snapshot cache (slow; for tests).
   bool cross_check_data = false;
@@ -242,32 +242,32 @@ struct LatencySample {
 };
 
 struct CheckerResult {
-  std::string name;        // one of kCheck*
+  std::string name;  // one of kCheck*
   bool passed = true;
-  bool skipped = false;    // not applicable (e.g. convergence in the unbounded regime)
-  int64_t event_index = -1;       // first offending History event, -1 when none / not one
-  TimeUs event_time_us = -1;      // virtual time of the first offending event or observation
-  std::string event;              // that event, described
-  std::string message;            // what property broke and how
+  bool skipped = false;       // not applicable (e.g. convergence in the unbounded regime)
+  int64_t event_index = -1;   // first offending History event, -1 when none / not one
+  TimeUs event_time_us = -1;  // virtual time of the first offending event or observation
+  std::string event;          // that event, described
+  std::string message;        // what property broke and how
   uint64_t seed = 0;
 };
 
 // Measured across unplanned promotions (DESIGN.md §4.3).
 struct LossWindow {
   uint64_t promotions_unplanned = 0;
-  uint64_t writes_lost = 0;       // acknowledged, then lost by a promotion
-  TimeUs window_us_max = 0;       // oldest lost ack → promotion time, worst case
+  uint64_t writes_lost = 0;  // acknowledged, then lost by a promotion
+  TimeUs window_us_max = 0;  // oldest lost ack → promotion time, worst case
 };
 
 struct RunResult {
   uint64_t seed = 0;
   std::string scenario_name;
   TimeUs simulated_time_us = 0;
-  uint64_t events = 0;          // event-loop events run
-  uint64_t writes = 0;          // acknowledged writes + deletes
-  uint64_t reads = 0;           // successful reads
-  uint64_t operations = 0;      // every client invocation
-  uint64_t warnings = 0;        // read-after-write warnings
+  uint64_t events = 0;      // event-loop events run
+  uint64_t writes = 0;      // acknowledged writes + deletes
+  uint64_t reads = 0;       // successful reads
+  uint64_t operations = 0;  // every client invocation
+  uint64_t warnings = 0;    // read-after-write warnings
   std::vector<LagSample> lag;
   std::vector<ThroughputSample> throughput;
   std::vector<StateInterval> states;
@@ -284,7 +284,7 @@ struct RunResult {
   uint64_t data_values_reused = 0;
   uint64_t data_snapshots_cross_checked = 0;
   std::vector<sim::TraceEvent> trace_events;  // when keep_trace_events
-  std::string error;               // set when the run could not be built or aborted
+  std::string error;                          // set when the run could not be built or aborted
   std::shared_ptr<const History> history;
 
   bool passed() const;

@@ -1,9 +1,9 @@
 // End-to-end runs of the scenario runner over the real engine in the simulated world.
 #include "sim/harness/runner.h"
 
-#include <sstream>
-
 #include <gtest/gtest.h>
+
+#include <sstream>
 
 #include "sim/harness/checkers.h"
 #include "sim/harness/history.h"
@@ -79,8 +79,7 @@ TEST(Runner, IndexRootIsComparedWithStorageAfterEveryRecovery) {
   const std::string& m = r.checks[0].message;  // "<n> recoveries, <n> index roots compared"
   const size_t recoveries = std::stoul(m);
   EXPECT_GE(recoveries, 1u) << m;
-  EXPECT_NE(m.find(", " + std::to_string(recoveries) + " index roots compared"),
-            std::string::npos)
+  EXPECT_NE(m.find(", " + std::to_string(recoveries) + " index roots compared"), std::string::npos)
       << m;
 }
 

@@ -155,11 +155,10 @@ void issue(RunContext& ctx, std::shared_ptr<SimClient> c) {
   ClientProcess* proc = ctx.client(c->self);
   RunContext* p = &ctx;
   TimeUs invoked = ctx.world.now();
-  proc->api.send(c->bound, std::move(req),
-                 [p, c, e, invoked](const proto::ClientResponse& r) {
-                   complete(*p, c, e, invoked, r);
-                 },
-                 w.request_timeout_us);
+  proc->api.send(
+      c->bound, std::move(req),
+      [p, c, e, invoked](const proto::ClientResponse& r) { complete(*p, c, e, invoked, r); },
+      w.request_timeout_us);
 }
 
 }  // namespace
@@ -171,7 +170,8 @@ void start_clients(RunContext& ctx) {
     bool take = w.placement == ClientPlacement::kSpreadAllNodes ||
                 (w.placement == ClientPlacement::kPrimaryOnly && c == 0) ||
                 (w.placement == ClientPlacement::kSecondariesOnly && c != 0);
-    if (take) targets.insert(targets.end(), ctx.cluster_nodes[c].begin(), ctx.cluster_nodes[c].end());
+    if (take)
+      targets.insert(targets.end(), ctx.cluster_nodes[c].begin(), ctx.cluster_nodes[c].end());
   }
   if (targets.empty()) targets = ctx.cluster_nodes[0];
   for (uint32_t i = 0; i < w.clients; ++i) {

@@ -160,8 +160,8 @@ static std::string show(const std::optional<std::string>& v) {
 
 std::string WriteModel::disallowed(const std::string& key, const std::optional<std::string>& v,
                                    uint64_t epoch, uint64_t index, TimeUs time_us) const {
-  return key_disallowed(key, key_writes(key), v.has_value() ? &*v : nullptr,
-                        lineage(epoch, index), epoch, index, time_us);
+  return key_disallowed(key, key_writes(key), v.has_value() ? &*v : nullptr, lineage(epoch, index),
+                        epoch, index, time_us);
 }
 
 std::string WriteModel::key_disallowed(const std::string& key, const KeyWrites* k,
@@ -182,8 +182,7 @@ std::string WriteModel::key_disallowed(const std::string& key, const KeyWrites* 
   if (v != nullptr) {
     const WriteRecord* w = by_value(*v);
     if (w != nullptr && w->key == key && w->outcome != WriteOutcome::kFailed &&
-        w->invoke_time_us <= time_us &&
-        (w->outcome != WriteOutcome::kKnown || latest == w)) {
+        w->invoke_time_us <= time_us && (w->outcome != WriteOutcome::kKnown || latest == w)) {
       return "";  // the common case: the latest write within the prefix, or one in doubt
     }
     std::ostringstream why;
@@ -198,9 +197,9 @@ std::string WriteModel::key_disallowed(const std::string& key, const KeyWrites* 
       why << key << " holds " << show(v) << " committed at e" << w->epoch << "/" << w->index
           << ", which is not in the primary prefix" << at();
     } else {
-      why << key << " holds " << show(v) << " from e" << w->epoch << "/" << w->index
-          << " but e" << latest->epoch << "/" << latest->index << " wrote "
-          << show(latest->value) << " later within the prefix" << at();
+      why << key << " holds " << show(v) << " from e" << w->epoch << "/" << w->index << " but e"
+          << latest->epoch << "/" << latest->index << " wrote " << show(latest->value)
+          << " later within the prefix" << at();
     }
     return why.str();
   }
@@ -214,8 +213,7 @@ std::string WriteModel::key_disallowed(const std::string& key, const KeyWrites* 
 }
 
 std::string WriteModel::state_disallowed(const std::map<std::string, std::string>& data,
-                                         uint64_t epoch, uint64_t index,
-                                         TimeUs time_us) const {
+                                         uint64_t epoch, uint64_t index, TimeUs time_us) const {
   // Both maps are in key order: merge them, checking each workload key once.
   auto workload = [](const std::string& k) { return k.compare(0, 3, "kv/") == 0; };
   const Lineage l = lineage(epoch, index);

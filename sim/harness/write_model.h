@@ -47,8 +47,7 @@ class WriteModel {
 
   // True when a state at (state_epoch, state_index) contains position (epoch, index).
   // state_index = UINT64_MAX means "all of state_epoch".
-  bool contains(uint64_t state_epoch, uint64_t state_index, uint64_t epoch,
-                uint64_t index) const;
+  bool contains(uint64_t state_epoch, uint64_t state_index, uint64_t epoch, uint64_t index) const;
   const EpochStart* epoch_start(uint64_t epoch) const;
   const std::vector<EpochStart>& epochs() const { return epochs_; }
 

@@ -162,8 +162,7 @@ proto::ClientResponse Topology::write(NodeId to, const std::string& token, const
 }
 
 uint64_t Topology::send_write(NodeId to, const std::string& token, const std::string& path,
-                              const std::string& value,
-                              std::optional<proto::ClientResponse>* out) {
+                              const std::string& value, std::optional<proto::ClientResponse>* out) {
   proto::ClientRequest w;
   w.set_token(token);
   w.mutable_write()->set_path(path);
