@@ -1,7 +1,4 @@
-# scenario_bench: the simulator's speed on the standard scenario (owned by the CLI/scenarios
-# part). Built once the harness runner exists (cli/ then defines the replsim executable).
-if(TARGET replsim AND TARGET replsim_cli)
-  replsim_bench(NAME scenario_bench SOURCES ${CMAKE_CURRENT_LIST_DIR}/scenario_bench.cc
-                LIBS replsim_cli)
-  target_compile_definitions(scenario_bench PRIVATE REPLSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
-endif()
+# scenario_bench: the simulator's speed on the standard scenario.
+replsim_bench(NAME scenario_bench SOURCES ${CMAKE_CURRENT_LIST_DIR}/scenario_bench.cc
+              LIBS replsim_cli)
+target_compile_definitions(scenario_bench PRIVATE REPLSIM_SOURCE_DIR="${CMAKE_SOURCE_DIR}")

@@ -7,14 +7,10 @@ add_library(replsim_sim_disk
   ${CMAKE_CURRENT_SOURCE_DIR}/disk_power_loss.cc)
 target_link_libraries(replsim_sim_disk PUBLIC replsim_sim_core)
 
-if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/disk_test.cc)
-  replsim_test(NAME sim_disk_test LABEL unit
-               SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/disk_test.cc LIBS replsim_sim_disk)
-endif()
-if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/disk_property_test.cc)
-  replsim_test(NAME sim_disk_property_test LABEL property
-               SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/disk_property_test.cc LIBS replsim_sim_disk)
-endif()
+replsim_test(NAME sim_disk_test LABEL unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/disk_test.cc
+             LIBS replsim_sim_disk)
+replsim_test(NAME sim_disk_property_test LABEL property
+             SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/disk_property_test.cc LIBS replsim_sim_disk)
 
 # build/bin/sim_disk_bench: the cost of the disk model (appends, syncs, power loss).
 replsim_bench(NAME sim_disk_bench SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/disk_bench.cc

@@ -94,6 +94,7 @@ class AriesIndex::Impl {
 
   // Restart steps (aries_restart.cc).
   Status open_generation(const MasterRecord& master, IndexSource& source);
+  Status undo_losers(std::map<uint64_t, TxnEntry>& losers);
   Status repair_from_double_write();
   Status read_page_headers();
   Status rebuild(IndexSource& source, std::string reason);

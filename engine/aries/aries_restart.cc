@@ -85,6 +85,55 @@ Status AriesIndex::Impl::open(IndexSource& source) {
   return Status::ok();
 }
 
+// Undo the losers, newest record first, writing a CLR for each undone update and an end
+// record for each loser whose chain is exhausted.
+Status AriesIndex::Impl::undo_losers(std::map<uint64_t, TxnEntry>& losers) {
+  std::map<uint64_t, uint64_t> to_undo;  // undoNext LSN → txn
+  for (auto& [txn, t] : losers) to_undo.emplace(t.undo_next, txn);
+  while (!to_undo.empty()) {
+    auto top = std::prev(to_undo.end());
+    const uint64_t lsn = top->first;
+    const uint64_t txn = top->second;
+    to_undo.erase(top);
+    TxnEntry& t = losers[txn];
+    uint64_t next = 0;
+    if (lsn != 0) {
+      Result<LogRecord> rec = log_->read_at(lsn);
+      if (!rec.is_ok()) return Status::corruption(rec.status().message());
+      if (rec->type == RecordType::kUpdate) {
+        LogRecord clr;
+        clr.type = RecordType::kClr;
+        clr.txn = txn;
+        clr.prev_lsn = t.last_lsn;
+        clr.page = rec->page;
+        clr.position = rec->position;
+        clr.path = rec->path;
+        clr.after = rec->before;
+        clr.undo_next = rec->prev_lsn;
+        tree_.set_leaf(clr.position, clr.path, clr.after);
+        t.last_lsn = log_->append(&clr);
+        mark_dirty(clr.page, t.last_lsn);
+        ++stats_.records_undone;
+        next = rec->prev_lsn;
+      } else if (rec->type == RecordType::kClr) {
+        next = rec->undo_next;
+      } else {
+        return Status::corruption("undo chain reaches a non-undoable record");
+      }
+    }
+    if (next != 0) {
+      to_undo.emplace(next, txn);
+      continue;
+    }
+    LogRecord end_rec;
+    end_rec.type = RecordType::kEnd;
+    end_rec.txn = txn;
+    end_rec.prev_lsn = t.last_lsn;
+    log_->append(&end_rec);
+  }
+  return Status::ok();
+}
+
 Status AriesIndex::Impl::open_generation(const MasterRecord& m, IndexSource& source) {
   gen_ = m.gen;
   master_seq_ = m.seq;
@@ -132,51 +181,8 @@ Status AriesIndex::Impl::open_generation(const MasterRecord& m, IndexSource& sou
   }
   for (const auto& [page, rec] : a.dpt) set_rec_lsn(page, rec);
 
-  // Undo the losers, newest record first, writing a CLR for each undone update.
   stats_.losers = a.losers.size();
-  std::map<uint64_t, uint64_t> to_undo;  // undoNext LSN → txn
-  for (auto& [txn, t] : a.losers) to_undo.emplace(t.undo_next, txn);
-  while (!to_undo.empty()) {
-    auto top = std::prev(to_undo.end());
-    const uint64_t lsn = top->first;
-    const uint64_t txn = top->second;
-    to_undo.erase(top);
-    TxnEntry& t = a.losers[txn];
-    uint64_t next = 0;
-    if (lsn != 0) {
-      Result<LogRecord> rec = log_->read_at(lsn);
-      if (!rec.is_ok()) return Status::corruption(rec.status().message());
-      if (rec->type == RecordType::kUpdate) {
-        LogRecord clr;
-        clr.type = RecordType::kClr;
-        clr.txn = txn;
-        clr.prev_lsn = t.last_lsn;
-        clr.page = rec->page;
-        clr.position = rec->position;
-        clr.path = rec->path;
-        clr.after = rec->before;
-        clr.undo_next = rec->prev_lsn;
-        tree_.set_leaf(clr.position, clr.path, clr.after);
-        t.last_lsn = log_->append(&clr);
-        mark_dirty(clr.page, t.last_lsn);
-        ++stats_.records_undone;
-        next = rec->prev_lsn;
-      } else if (rec->type == RecordType::kClr) {
-        next = rec->undo_next;
-      } else {
-        return Status::corruption("undo chain reaches a non-undoable record");
-      }
-    }
-    if (next != 0) {
-      to_undo.emplace(next, txn);
-      continue;
-    }
-    LogRecord end_rec;
-    end_rec.type = RecordType::kEnd;
-    end_rec.txn = txn;
-    end_rec.prev_lsn = t.last_lsn;
-    log_->append(&end_rec);
-  }
+  REPLSIM_RETURN_IF_ERROR(undo_losers(a.losers));
   applied_ = durable_applied_ = WalIndex(a.applied);
   stats_.recovered_index = applied_;
   stats_.recovered_root = tree_.root();

@@ -156,6 +156,58 @@ std::string detail_text(const FaultSpec& f) {
   return s;
 }
 
+// The storage faults of `inject`: false when there is nothing to aim at (no file yet).
+bool inject_disk(RunContext& ctx, const FaultSpec& f, uint32_t c, std::string* target) {
+  RunContext* p = &ctx;
+  switch (f.kind) {
+    case FaultKind::kFsyncFailure:
+      *target = "disk " + disk_of(c);
+      ctx.world.disk(disk_of(c)).fail_next_syncs(std::max(f.count, 1));
+      return true;
+    case FaultKind::kSectorError:
+    case FaultKind::kBitRot: {
+      std::string path;
+      uint64_t offset = 0;
+      if (!pick_file(ctx, c, &path, &offset)) return false;
+      *target = "disk " + disk_of(c) + " " + path + "@" + std::to_string(offset);
+      if (f.kind == FaultKind::kSectorError) {
+        ctx.world.disk(disk_of(c)).inject_sector_error(path, offset);
+      } else {
+        ctx.world.disk(disk_of(c)).inject_bit_rot(path, offset);
+      }
+      return true;
+    }
+    case FaultKind::kMisdirectedWrite: {
+      *target = "disk " + disk_of(c);
+      sim::SimDisk& d = ctx.world.disk(disk_of(c));
+      double before = d.options().misdirected_write_probability;
+      d.options().misdirected_write_probability = f.magnitude > 0 ? f.magnitude : 0.01;
+      with_undo(ctx, f.duration_us, [p, c, before] {
+        p->world.disk(disk_of(c)).options().misdirected_write_probability = before;
+      });
+      return true;
+    }
+    case FaultKind::kDiskFull: {
+      *target = "disk " + disk_of(c);
+      sim::SimDisk& d = ctx.world.disk(disk_of(c));
+      // Overlapping disk-full faults: the capacity from before the first one comes back when
+      // the last one ends (restoring each fault's own "before" would leave the disk capped
+      // forever when the undos run in a different order than the faults).
+      auto& in_force = ctx.disk_full_in_force[c];
+      if (in_force.first++ == 0) in_force.second = d.options().capacity_bytes;
+      d.set_capacity(d.used_bytes());
+      with_undo(ctx, f.duration_us, [p, c] {
+        auto& f = p->disk_full_in_force[c];
+        if (--f.first == 0) p->world.disk(disk_of(c)).set_capacity(f.second);
+      });
+      return true;
+    }
+    default:
+      REPLSIM_ASSERT_MSG(false, "not a storage fault");
+      return false;
+  }
+}
+
 void inject(RunContext& ctx, const FaultSpec& f) {
   const uint32_t c = static_cast<uint32_t>(std::max(f.target.cluster, 0)) % ctx.clusters;
   NodeId a = resolve(ctx, f.target.cluster, f.target.node);
@@ -216,47 +268,12 @@ void inject(RunContext& ctx, const FaultSpec& f) {
       break;
     }
     case FaultKind::kFsyncFailure:
-      target = "disk " + disk_of(c);
-      ctx.world.disk(disk_of(c)).fail_next_syncs(std::max(f.count, 1));
-      break;
     case FaultKind::kSectorError:
-    case FaultKind::kBitRot: {
-      std::string path;
-      uint64_t offset = 0;
-      if (!pick_file(ctx, c, &path, &offset)) return;
-      target = "disk " + disk_of(c) + " " + path + "@" + std::to_string(offset);
-      if (f.kind == FaultKind::kSectorError) {
-        ctx.world.disk(disk_of(c)).inject_sector_error(path, offset);
-      } else {
-        ctx.world.disk(disk_of(c)).inject_bit_rot(path, offset);
-      }
+    case FaultKind::kBitRot:
+    case FaultKind::kMisdirectedWrite:
+    case FaultKind::kDiskFull:
+      if (!inject_disk(ctx, f, c, &target)) return;
       break;
-    }
-    case FaultKind::kMisdirectedWrite: {
-      target = "disk " + disk_of(c);
-      sim::SimDisk& d = ctx.world.disk(disk_of(c));
-      double before = d.options().misdirected_write_probability;
-      d.options().misdirected_write_probability = f.magnitude > 0 ? f.magnitude : 0.01;
-      with_undo(ctx, f.duration_us, [p, c, before] {
-        p->world.disk(disk_of(c)).options().misdirected_write_probability = before;
-      });
-      break;
-    }
-    case FaultKind::kDiskFull: {
-      target = "disk " + disk_of(c);
-      sim::SimDisk& d = ctx.world.disk(disk_of(c));
-      // Overlapping disk-full faults: the capacity from before the first one comes back when
-      // the last one ends (restoring each fault's own "before" would leave the disk capped
-      // forever when the undos run in a different order than the faults).
-      auto& in_force = ctx.disk_full_in_force[c];
-      if (in_force.first++ == 0) in_force.second = d.options().capacity_bytes;
-      d.set_capacity(d.used_bytes());
-      with_undo(ctx, f.duration_us, [p, c] {
-        auto& f = p->disk_full_in_force[c];
-        if (--f.first == 0) p->world.disk(disk_of(c)).set_capacity(f.second);
-      });
-      break;
-    }
     case FaultKind::kHealAll:
       target = "network";
       ctx.world.network().heal_all();
