@@ -1,5 +1,5 @@
 // BM_StandardScenario: simulator speed on the standard scenario (scenarios/multi_dc.textproto,
-// seed 1), DESIGN.md §6 goal >= 1000x real time on one core.
+// seed 1), docs/design.md §6 goal >= 100x real time on one core.
 // Counters: x_real_time = virtual seconds / wall seconds, events_per_sec = event-loop events per
 // wall second; virtual-time figures of the run: lag_p50_ms, lag_p99_ms, writes, reads.
 #include <benchmark/benchmark.h>

@@ -1,4 +1,4 @@
-// Speed of the simulated world (DESIGN.md §6: the event loop must run >= 10 M events/s).
+// Speed of the simulated world (docs/design.md §6: the event loop must run >= 10 M events/s).
 //
 //   build/bin/sim_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //

@@ -3,7 +3,7 @@
 // BM_GroupCommit/W: W writers in a closed loop (commit, wait for the ack, commit again) on a
 // SimDisk with a fixed 1 ms fsync and 10 µs write latency. Counters, in virtual time:
 // writes_per_vsec (acknowledged commits per virtual second) and p99_commit_vms (p99 commit
-// latency, virtual ms). Goal (DESIGN.md §6): W=64 reaches >= 20x the W=1 throughput with a
+// latency, virtual ms). Goal (docs/design.md §6): W=64 reaches >= 20x the W=1 throughput with a
 // p99 <= 4x.
 // BM_CommitCpu/W: wall-clock CPU per acknowledged small commit (the time per iteration),
 // with W writers sharing group commits.

@@ -1,4 +1,4 @@
-// Properties of DESIGN.md §4.1, 4.3, 4.4 and 4.6 over generated scenarios: prefix consistency
+// Properties of docs/design.md §4.1, 4.3, 4.4 and 4.6 over generated scenarios: prefix consistency
 // (both regimes), durability with the loss window, read-after-write and monotonic positions,
 // index consistency after recovery.
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // RapidCheck generators for scenarios: topologies, workloads, fault schedules (every fault kind
-// of DESIGN.md §3, both regimes, clock skew on) and operator actions. Faults and actions are
+// of docs/design.md §3, both regimes, clock skew on) and operator actions. Faults and actions are
 // explicit lists, so shrinking removes them one by one and shortens their durations.
 #pragma once
 

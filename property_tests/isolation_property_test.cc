@@ -1,4 +1,4 @@
-// Properties of DESIGN.md §4.5, 4.7 and 4.8 over generated scenarios: local data stays local,
+// Properties of docs/design.md §4.5, 4.7 and 4.8 over generated scenarios: local data stays local,
 // bounded quantities stay bounded, no plaintext at rest or on the wire and nothing replicated
 // without activation.
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
-// DESIGN.md §4.2 (bounded regime: every cluster converges to the primary within the bound after
-// faults stop) and §3 determinism (the same seed gives the same trace hash).
+// docs/design.md §4.2 (bounded regime: every cluster converges to the primary within the bound
+// after faults stop) and §3 determinism (the same seed gives the same trace hash).
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 

@@ -1,6 +1,6 @@
 // The simulated disk: one per simulated host (a cluster's shared storage is one SimDisk).
 //
-// Fault model (DESIGN.md §3):
+// Fault model (docs/design.md §3):
 // - Writes enter the OS page cache when issued: read() and size() see them at once. Their
 //   callback fires after the write latency.
 // - A *process crash* keeps everything written (the OS cache survives): only the crashed

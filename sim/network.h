@@ -1,6 +1,6 @@
 // The simulated network: message links between nodes, with their faults.
 //
-// Fault model (DESIGN.md §3):
+// Fault model (docs/design.md §3):
 // - Every directed link (from, to) has a LinkModel: one-way latency = latency_min_us plus an
 //   exponential tail of mean latency_tail_mean_us plus normal jitter, never below the minimum.
 // - A link is FIFO by default (a message never overtakes an earlier one on the same link).

@@ -1,4 +1,4 @@
-// What the merkle index needs from storage after ARIES restart (DESIGN.md §1):
+// What the merkle index needs from storage after ARIES restart (docs/design.md §1):
 // the replication WAL entries past the index's durable point (roll forward), or, when those
 // were garbage-collected, every replicated (path, ciphertext) (rebuild). The replication layer
 // implements it over engine/storage + engine/wal; tests implement it over a map.

@@ -1,6 +1,6 @@
 // engine/cluster/node.h — one replsim node: the unit the simulator (or runtime/) runs.
 //
-// Architecture (DESIGN.md §1; every message is a serialized proto, through Env only):
+// Architecture (docs/design.md §1; every message is a serialized proto, through Env only):
 // - A node belongs to one cluster. The cluster's nodes share one FileSystem (the cluster
 //   storage: in simulation one SimDisk). The HA lock is a lease record in that storage
 //   ("ha/lock": holder, generation, renewal counter). The active node renews it; a standby

@@ -1,4 +1,4 @@
-// The merkle index: a paged tree over the replicated entries (DESIGN.md §1).
+// The merkle index: a paged tree over the replicated entries (docs/design.md §1).
 //
 // Shape (deterministic: a function of the set of entries only, never of the order of writes):
 //   root page  — 2^root_bits slots; slot s holds the hash of subpage s;

@@ -1,4 +1,4 @@
-// The checkers of DESIGN.md §4. Each reads the History and the Observations of a finished run
+// The checkers of docs/design.md §4. Each reads the History and the Observations of a finished run
 // (or synthetic ones in tests) and returns a CheckerResult naming the property, the first
 // offending event with its virtual time, and the seed.
 //
@@ -55,7 +55,7 @@ CheckerResult check_index_consistency(const History& h, const Observations& o,
 CheckerResult check_bounds(const History& h, const Observations& o, const CheckContext& c);
 CheckerResult check_security(const History& h, const Observations& o, const CheckContext& c);
 
-// Runs the named checkers (empty = all) in the order of DESIGN.md §4.
+// Runs the named checkers (empty = all) in the order of docs/design.md §4.
 std::vector<CheckerResult> run_checkers(const std::vector<std::string>& names, const History& h,
                                         const Observations& o, const CheckContext& c,
                                         LossWindow* loss);

@@ -1,4 +1,4 @@
-// Checkers 1-3 of DESIGN.md §4: conflict-free / prefix consistency, eventual convergence,
+// Checkers 1-3 of docs/design.md §4: conflict-free / prefix consistency, eventual convergence,
 // durability (with the loss window across unplanned promotions).
 #include <algorithm>
 #include <map>

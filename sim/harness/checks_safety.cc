@@ -1,4 +1,4 @@
-// Checkers 5-8 of DESIGN.md §4: local stays local, index consistency after recovery, bounds,
+// Checkers 5-8 of docs/design.md §4: local stays local, index consistency after recovery, bounds,
 // security (no plaintext at rest or on the wire; nothing replicated without activation).
 #include <map>
 #include <set>

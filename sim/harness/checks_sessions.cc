@@ -1,4 +1,4 @@
-// Checker 4 of DESIGN.md §4: read-after-write through a secondary, and secondary positions
+// Checker 4 of docs/design.md §4: read-after-write through a secondary, and secondary positions
 // that never go backwards within an epoch.
 #include <map>
 #include <sstream>

@@ -1,4 +1,4 @@
-// The fault injector: timed and random faults of every kind of DESIGN.md §3, each recorded in
+// The fault injector: timed and random faults of every kind of docs/design.md §3, each recorded in
 // the History (nemesis events) and, by the world, in the FaultRecorder. Each fault with a
 // duration schedules its own undo; whatever is still in force when the liveness phase starts
 // is undone by heal_everything().

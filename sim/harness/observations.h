@@ -1,4 +1,4 @@
-// What a run records besides the client History, for the checkers (DESIGN.md §4).
+// What a run records besides the client History, for the checkers (docs/design.md §4).
 //
 // The runner fills these from engine observation hooks (NodeObserver, Node::status and
 // snapshots), the network's wire observer and the simulated disks. Checker tests fill them by

@@ -7,7 +7,7 @@
 //   2. the *liveness phase*: every fault is healed and no new fault is injected; writes stop
 //      after liveness_writes_us, and in the bounded regime every cluster must converge
 //      (replicated state and merkle root equal the primary's) within convergence_bound_us.
-// Then the checkers (DESIGN.md §4) run over the History and the recorded observations.
+// Then the checkers (docs/design.md §4) run over the History and the recorded observations.
 //
 // The same (config, seed) on the same build gives the same RunResult, trace hash included.
 //
@@ -176,7 +176,7 @@ struct PhaseConfig {
   TimeUs sample_interval_us = 100'000;           // status/state/bounds sampling period
 };
 
-// Checker names (DESIGN.md §4). ScenarioConfig::checkers empty = all of them.
+// Checker names (docs/design.md §4). ScenarioConfig::checkers empty = all of them.
 inline constexpr const char* kCheckPrefixConsistency = "prefix_consistency";
 inline constexpr const char* kCheckConvergence = "convergence";
 inline constexpr const char* kCheckDurability = "durability";
@@ -252,7 +252,7 @@ struct CheckerResult {
   uint64_t seed = 0;
 };
 
-// Measured across unplanned promotions (DESIGN.md §4.3).
+// Measured across unplanned promotions (docs/design.md §4.3).
 struct LossWindow {
   uint64_t promotions_unplanned = 0;
   uint64_t writes_lost = 0;  // acknowledged, then lost by a promotion

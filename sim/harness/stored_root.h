@@ -1,6 +1,6 @@
 // The merkle root of a cluster's replicated data as stored (path → ciphertext), rebuilt by
 // the harness independently of the engine's merkle index, so index_consistency can compare
-// the recovered index with what storage actually holds (DESIGN.md §4.6).
+// the recovered index with what storage actually holds (docs/design.md §4.6).
 #pragma once
 
 #include <map>
