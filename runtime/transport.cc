@@ -1,5 +1,6 @@
 #include "runtime/transport.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
@@ -121,27 +122,52 @@ class Connection : public std::enable_shared_from_this<Connection> {
     asio::async_read(socket_, asio::buffer(header_), [self](const error_code& ec, size_t) {
       if (self->owner_ == nullptr) return;
       if (ec) return self->close(ec == asio::error::eof ? "" : "read: " + ec.message());
+      self->last_activity_us_ = steady_now_us();
       auto h = decode_frame_header(std::string_view(self->header_.data(), kFrameHeaderBytes),
                                    self->owner_->options_.frame_bytes_max);
       if (!h.is_ok()) return self->refuse(h.status());
       self->frame_ = h.value();
-      self->payload_.resize(self->frame_.length);
+      self->payload_ = std::string();
       self->read_payload();
     });
   }
 
+  // Reads the payload a chunk at a time: memory follows the bytes that arrived, not the
+  // length the header announced (a peer announcing 64 MiB and sending 5 bytes holds 5).
   void read_payload() {
+    const size_t have = payload_.size();
+    if (have == frame_.length) return deliver_payload();
+    const size_t chunk = std::min(frame_.length - have, owner_->options_.read_chunk_bytes);
+    if (!outbound_ && !owner_->take_partial(chunk)) {
+      owner_->counters_.partial_frames_refused++;
+      return close("partial frames past inbound_partial_bytes_max; connection closed");
+    }
+    partial_taken_ += outbound_ ? 0 : chunk;
+    payload_.resize(have + chunk);
     auto self = shared_from_this();
-    asio::async_read(socket_, asio::buffer(payload_), [self](const error_code& ec, size_t) {
-      if (self->owner_ == nullptr) return;
-      if (ec) return self->close("read: " + ec.message());
-      Status s = verify_frame_payload(self->frame_, self->payload_);
-      if (!s.is_ok()) return self->refuse(s);
-      self->owner_->on_frame(self.get(), self->frame_.from, std::move(self->payload_));
-      if (self->owner_ == nullptr) return;  // the receiver destroyed the transport
-      self->payload_ = std::string();
-      self->read_header();
-    });
+    asio::async_read(socket_, asio::buffer(payload_.data() + have, chunk),
+                     [self](const error_code& ec, size_t) {
+                       if (self->owner_ == nullptr) return;
+                       if (ec) return self->close("read: " + ec.message());
+                       self->last_activity_us_ = steady_now_us();
+                       self->read_payload();
+                     });
+  }
+
+  void deliver_payload() {
+    give_back_partial();
+    Status s = verify_frame_payload(frame_, payload_);
+    if (!s.is_ok()) return refuse(s);
+    auto self = shared_from_this();
+    owner_->on_frame(this, frame_.from, std::move(payload_));
+    if (owner_ == nullptr) return;  // the receiver destroyed the transport
+    payload_ = std::string();
+    read_header();
+  }
+
+  void give_back_partial() {
+    if (owner_ != nullptr) owner_->inbound_partial_bytes_ -= partial_taken_;
+    partial_taken_ = 0;
   }
 
   void refuse(const Status& s) {
@@ -151,6 +177,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void close(const std::string& why) {
     if (owner_ == nullptr) return;
+    give_back_partial();
+    payload_ = std::string();  // the memory goes back now, not when the last handler ends
     Transport* owner = owner_;
     owner->counters_.frames_dropped += queue_.size();
     queue_.clear();
@@ -183,6 +211,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<char, kFrameHeaderBytes> header_{};
   FrameHeader frame_;
   std::string payload_;
+  size_t partial_taken_ = 0;  // bytes of payload_ counted in the transport's partial total
+  TimeUs last_activity_us_ = steady_now_us();
 
   friend class Transport;
 };
@@ -222,9 +252,18 @@ void Transport::accept_next() {
   acceptor_.async_accept([this, alive](const error_code& ec, tcp::socket socket) {
     if (alive.expired() || ec == asio::error::operation_aborted) return;
     if (!ec) {
-      if (inbound_.size() >= options_.inbound_connections_max) {
-        log("inbound connection refused: " + std::to_string(inbound_.size()) + " open");
-      } else {
+      // At the bound, the connection idle the longest makes room: holding many idle
+      // connections open cannot lock everyone else out.
+      if (inbound_.size() >= options_.inbound_connections_max && !inbound_.empty()) {
+        auto idlest = std::min_element(inbound_.begin(), inbound_.end(), [](auto& a, auto& b) {
+          return a.second->last_activity_us_ < b.second->last_activity_us_;
+        });
+        counters_.inbound_shed++;
+        std::shared_ptr<Connection> victim = idlest->second;
+        victim->close("idle the longest; shed for a new connection at the bound of " +
+                      std::to_string(options_.inbound_connections_max));
+      }
+      if (inbound_.size() < options_.inbound_connections_max) {
         counters_.inbound_accepted++;
         auto c = std::make_shared<Connection>(this, std::move(socket), false, NodeId());
         inbound_[c.get()] = c;
@@ -233,6 +272,12 @@ void Transport::accept_next() {
     }
     accept_next();
   });
+}
+
+bool Transport::take_partial(size_t bytes) {
+  if (inbound_partial_bytes_ + bytes > options_.inbound_partial_bytes_max) return false;
+  inbound_partial_bytes_ += bytes;
+  return true;
 }
 
 void Transport::set_peer(NodeId id, PeerAddress address) { options_.peers[id] = address; }

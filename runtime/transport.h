@@ -8,7 +8,11 @@
 // retries on its own timers. A failed dial holds further dials to that peer off for
 // reconnect_backoff_us (messages meanwhile are dropped). Bounds: frame_bytes_max per frame
 // (larger inbound frames are corruption), queue_bytes_max of unsent frames per connection (more
-// are dropped), inbound_connections_max accepted connections (more are closed at once).
+// are dropped), inbound_connections_max accepted connections (a new one beyond it sheds the
+// inbound connection idle the longest). Memory for an inbound frame is taken as its bytes
+// arrive (read_chunk_bytes at a time), never on the length a header announces, and the partial
+// frames of all inbound connections together hold at most inbound_partial_bytes_max (the
+// connection that would pass it is closed); a closed connection gives its memory back.
 // A corrupt frame is logged and closes its connection. Not authenticated or encrypted.
 //
 // Threading: everything, the receiver included, runs on the io_context's thread.
@@ -45,6 +49,8 @@ struct TransportOptions {
   size_t frame_bytes_max = kFrameBytesMaxDefault;
   size_t queue_bytes_max = 64 * 1024 * 1024;
   size_t inbound_connections_max = 1024;
+  size_t read_chunk_bytes = 64 * 1024;
+  size_t inbound_partial_bytes_max = 128 * 1024 * 1024;
   TimeUs reconnect_backoff_us = 100 * kUsPerMs;
   bool log_errors = true;  // connection errors and corrupt frames to stderr
 };
@@ -57,6 +63,8 @@ struct TransportCounters {
   uint64_t dials = 0;
   uint64_t dial_failures = 0;
   uint64_t inbound_accepted = 0;
+  uint64_t inbound_shed = 0;            // idle inbound connections closed for a new one
+  uint64_t partial_frames_refused = 0;  // closed: partial frames past the memory bound
 };
 
 class Connection;
@@ -79,6 +87,9 @@ class Transport {
   void send(NodeId to, std::string payload);
 
   const TransportCounters& counters() const { return counters_; }
+  // Bytes of inbound frames received but not complete yet, over every connection.
+  size_t inbound_partial_bytes() const { return inbound_partial_bytes_; }
+  size_t inbound_connections() const { return inbound_.size(); }
   const TransportOptions& options() const { return options_; }
 
  private:
@@ -89,6 +100,8 @@ class Transport {
   void on_closed(Connection* conn, bool dial_failed);
   void log(const std::string& message) const;
   std::shared_ptr<Connection> dial(NodeId to);
+  // Counts `bytes` of inbound partial frames against the bound; false when it would pass it.
+  bool take_partial(size_t bytes);
 
   boost::asio::io_context& io_;
   TransportOptions options_;
@@ -101,6 +114,7 @@ class Transport {
   std::map<NodeId, Connection*> learned_;  // node → inbound connection it last spoke on
   std::map<NodeId, TimeUs> backoff_until_us_;
   std::map<NodeId, bool> down_logged_;  // an outage of this peer was logged
+  size_t inbound_partial_bytes_ = 0;
   std::shared_ptr<int> alive_;
 };
 
