@@ -67,6 +67,22 @@ Status apply_flag(const std::string& name, const std::string& value, ReplnodeCon
     c->data_dir = value;
     return Status::ok();
   }
+  if (name == "tls-ca") return (c->tls_ca_file = value, Status::ok());
+  if (name == "tls-cert") return (c->tls_cert_file = value, Status::ok());
+  if (name == "tls-key") return (c->tls_key_file = value, Status::ok());
+  if (name == "node-clusters") {
+    for (const std::string& item : split(value, ',')) {
+      const size_t colon = item.find(':');
+      if (colon == std::string::npos)
+        return Status::invalid_argument("--node-clusters: want id:cluster");
+      auto id = parse_u32("--node-clusters", item.substr(0, colon));
+      if (!id.is_ok()) return id.status();
+      auto cluster = parse_u32("--node-clusters", item.substr(colon + 1));
+      if (!cluster.is_ok()) return cluster.status();
+      c->node_clusters[NodeId(id.value())] = ClusterId(cluster.value());
+    }
+    return Status::ok();
+  }
   if (name == "cluster-nodes") {
     for (const std::string& id : split(value, ',')) {
       auto v = parse_u32("--cluster-nodes", id);
@@ -84,6 +100,7 @@ std::string replnode_usage() {
   return "usage: replnode --node-id=N --cluster-id=C --data-dir=DIR\n"
          "         --listen=HOST:PORT --http=HOST:PORT\n"
          "         [--peers=ID=HOST:PORT,...] [--cluster-nodes=ID,ID,...] [--client-id=N]\n"
+         "         [--tls-ca=PEM --tls-cert=PEM --tls-key=PEM --node-clusters=ID:C,...]\n"
          "Every node of every cluster needs a distinct node id and every other node in --peers.\n";
 }
 
@@ -103,6 +120,27 @@ Result<ReplnodeConfig> parse_replnode_args(const std::vector<std::string>& args)
   bool self_listed = false;
   for (NodeId n : c.cluster_nodes) self_listed |= n == c.node_id;
   if (!self_listed) return Status::invalid_argument("--cluster-nodes must include --node-id");
+  const int tls_files = !c.tls_ca_file.empty() + !c.tls_cert_file.empty() + !c.tls_key_file.empty();
+  if (tls_files != 0 && tls_files != 3) {
+    return Status::invalid_argument("--tls-ca, --tls-cert and --tls-key go together");
+  }
+  for (NodeId n : c.cluster_nodes) {
+    auto it = c.node_clusters.find(n);
+    if (it != c.node_clusters.end() && it->second != c.cluster_id) {
+      return Status::invalid_argument("--node-clusters puts node " + std::to_string(n.value) +
+                                      " of this cluster in cluster " +
+                                      std::to_string(it->second.value));
+    }
+    c.node_clusters[n] = c.cluster_id;
+  }
+  if (tls_files == 3) {
+    for (const auto& [id, addr] : c.peers) {
+      if (c.node_clusters.count(id) == 0) {
+        return Status::invalid_argument("with TLS every peer needs its cluster: node " +
+                                        std::to_string(id.value) + " is not in --node-clusters");
+      }
+    }
+  }
   return c;
 }
 
@@ -122,6 +160,10 @@ Result<std::unique_ptr<Replnode>> Replnode::create(boost::asio::io_context& io,
   node_options.transport.listen_host = c.listen.host;
   node_options.transport.listen_port = c.listen.port;
   node_options.transport.log_errors = c.log_transport_errors;
+  std::optional<TlsOptions> tls;
+  if (!c.tls_cert_file.empty()) tls = TlsOptions{c.tls_ca_file, c.tls_cert_file, c.tls_key_file};
+  node_options.transport.tls = tls;
+  node_options.transport.node_clusters = c.node_clusters;
   node_options.data_dir = c.data_dir;
   auto node_env = AsioEnv::create(io, std::move(node_options));
   if (!node_env.is_ok()) return node_env.status();
@@ -131,6 +173,8 @@ Result<std::unique_ptr<Replnode>> Replnode::create(boost::asio::io_context& io,
   client_options.transport.self = c.client_id;
   client_options.transport.listen = false;
   client_options.transport.log_errors = c.log_transport_errors;
+  client_options.transport.tls = tls;  // the API client speaks with its cluster's certificate
+  client_options.transport.node_clusters = c.node_clusters;
   auto client_env = AsioEnv::create(io, std::move(client_options));
   if (!client_env.is_ok()) return client_env.status();
   r->client_env_ = std::move(client_env.value());

@@ -34,6 +34,12 @@ struct ReplnodeConfig {
   std::string data_dir;                 // the cluster storage directory
   NodeId client_id;                     // 0: random in [2^31, 2^32)
   bool log_transport_errors = true;
+  // Mutual TLS on the cluster port (runtime/transport.h, security): all three files or none.
+  std::string tls_ca_file, tls_cert_file, tls_key_file;
+  // The cluster of every other node (--node-clusters=ID:C,...): with TLS a frame is accepted
+  // only from a node of the cluster its connection's certificate names. This cluster's nodes
+  // (cluster_nodes) are added to it.
+  std::map<NodeId, ClusterId> node_clusters;
 };
 
 // Parses --node-id=N --cluster-id=C --listen=host:port --http=host:port
@@ -58,6 +64,9 @@ class Replnode {
   // Before start(): the peer table can still be completed (tests with ephemeral ports).
   void set_peer(NodeId id, PeerAddress address) { node_env_->set_peer(id, std::move(address)); }
   uint16_t listen_port() const { return node_env_->listen_port(); }
+  const TransportCounters& node_transport_counters() const {
+    return node_env_->transport_counters();
+  }
   uint16_t http_port() const;
   cluster::Node& node() { return *node_; }
   cluster::ApiClient& client() { return *client_; }

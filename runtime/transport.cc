@@ -5,6 +5,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <deque>
@@ -44,6 +45,29 @@ Result<PeerAddress> parse_peer_address(const std::string& text) {
   return a;
 }
 
+namespace {
+
+// The cluster a verified peer certificate names ("replsim-cluster-<id>"), 0 when none.
+uint32_t certificate_cluster(SSL* ssl) {
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) return 0;
+  char cn[256] = {0};
+  const int n =
+      X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
+  X509_free(cert);
+  constexpr std::string_view kPrefix = "replsim-cluster-";
+  std::string_view name(cn, n > 0 ? static_cast<size_t>(n) : 0);
+  if (name.substr(0, kPrefix.size()) != kPrefix) return 0;
+  uint64_t id = 0;
+  for (char c : name.substr(kPrefix.size())) {
+    if (c < '0' || c > '9' || id > UINT32_MAX / 10) return 0;
+    id = id * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return id <= UINT32_MAX ? static_cast<uint32_t>(id) : 0;
+}
+
+}  // namespace
+
 // One TCP connection. Handlers hold a shared_ptr to it; `owner_` is cleared when the transport
 // goes away, after which handlers return without touching anything else.
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -57,11 +81,45 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   bool outbound() const { return outbound_; }
   NodeId peer() const { return peer_; }
+  ClusterId peer_cluster() const { return peer_cluster_; }
   void detach() {
     owner_ = nullptr;
     error_code ignored;
     socket_.close(ignored);
     resolver_.cancel();
+  }
+
+  // With TLS: the handshake, then the peer's cluster from its verified certificate (an
+  // outbound connection also checks it is the cluster of the node dialled); then `next`.
+  void secure(std::function<void()> next) {
+    if (!owner_->tls_context_) return next();
+    auto* ctx = static_cast<asio::ssl::context*>(owner_->tls_context_.get());
+    tls_ = std::make_unique<TlsStream>(socket_, *ctx);
+    auto self = shared_from_this();
+    const auto side = outbound_ ? asio::ssl::stream_base::client : asio::ssl::stream_base::server;
+    tls_->async_handshake(side, [self, next](const error_code& ec) {
+      if (self->owner_ == nullptr) return;
+      if (ec) {
+        self->owner_->counters_.tls_handshakes_failed++;
+        return self->close("TLS handshake: " + ec.message());
+      }
+      self->peer_cluster_ = ClusterId(certificate_cluster(self->tls_->native_handle()));
+      if (self->peer_cluster_.value == 0) {
+        self->owner_->counters_.tls_handshakes_failed++;
+        return self->close("TLS: the peer certificate names no replsim cluster");
+      }
+      if (self->outbound_) {
+        auto want = self->owner_->options_.node_clusters.find(self->peer_);
+        if (want != self->owner_->options_.node_clusters.end() &&
+            want->second != self->peer_cluster_) {
+          self->owner_->counters_.impersonations_refused++;
+          return self->close("TLS: node " + std::to_string(self->peer_.value) +
+                             " answered with the certificate of cluster " +
+                             std::to_string(self->peer_cluster_.value));
+        }
+      }
+      next();
+    });
   }
 
   void dial(const PeerAddress& address) {
@@ -75,21 +133,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                   [self](const error_code& ec2, const tcp::endpoint&) {
                                     if (self->owner_ == nullptr) return;
                                     if (ec2) return self->close("connect: " + ec2.message());
-                                    self->connected_ = true;
-                                    self->owner_->on_connected(self->peer_);
                                     error_code ignored;
                                     self->socket_.set_option(tcp::no_delay(true), ignored);
-                                    self->read_header();
-                                    self->write_next();
+                                    self->secure([self] {
+                                      self->connected_ = true;
+                                      self->owner_->on_connected(self->peer_);
+                                      self->read_header();
+                                      self->write_next();
+                                    });
                                   });
                             });
   }
 
   void start_inbound() {
-    connected_ = true;
     error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
-    read_header();
+    auto self = shared_from_this();
+    secure([self] {
+      self->connected_ = true;
+      self->read_header();
+      self->write_next();
+    });
   }
 
   // False when the queue bound refuses the frame.
@@ -102,11 +166,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
  private:
+  using TlsStream = asio::ssl::stream<tcp::socket&>;
+
+  template <class Buffers, class Handler>
+  void read_exactly(const Buffers& buffers, Handler&& handler) {
+    if (tls_) return asio::async_read(*tls_, buffers, std::forward<Handler>(handler));
+    asio::async_read(socket_, buffers, std::forward<Handler>(handler));
+  }
+  template <class Buffers, class Handler>
+  void write_all(const Buffers& buffers, Handler&& handler) {
+    if (tls_) return asio::async_write(*tls_, buffers, std::forward<Handler>(handler));
+    asio::async_write(socket_, buffers, std::forward<Handler>(handler));
+  }
+
   void write_next() {
     if (queue_.empty() || writing_) return;
     writing_ = true;
     auto self = shared_from_this();
-    asio::async_write(socket_, asio::buffer(queue_.front()), [self](const error_code& ec, size_t) {
+    write_all(asio::buffer(queue_.front()), [self](const error_code& ec, size_t) {
       if (self->owner_ == nullptr) return;
       self->writing_ = false;
       if (ec) return self->close("write: " + ec.message());
@@ -119,7 +196,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void read_header() {
     auto self = shared_from_this();
-    asio::async_read(socket_, asio::buffer(header_), [self](const error_code& ec, size_t) {
+    read_exactly(asio::buffer(header_), [self](const error_code& ec, size_t) {
       if (self->owner_ == nullptr) return;
       if (ec) return self->close(ec == asio::error::eof ? "" : "read: " + ec.message());
       self->last_activity_us_ = steady_now_us();
@@ -145,13 +222,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     partial_taken_ += outbound_ ? 0 : chunk;
     payload_.resize(have + chunk);
     auto self = shared_from_this();
-    asio::async_read(socket_, asio::buffer(payload_.data() + have, chunk),
-                     [self](const error_code& ec, size_t) {
-                       if (self->owner_ == nullptr) return;
-                       if (ec) return self->close("read: " + ec.message());
-                       self->last_activity_us_ = steady_now_us();
-                       self->read_payload();
-                     });
+    read_exactly(asio::buffer(payload_.data() + have, chunk), [self](const error_code& ec, size_t) {
+      if (self->owner_ == nullptr) return;
+      if (ec) return self->close("read: " + ec.message());
+      self->last_activity_us_ = steady_now_us();
+      self->read_payload();
+    });
   }
 
   void deliver_payload() {
@@ -211,6 +287,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<char, kFrameHeaderBytes> header_{};
   FrameHeader frame_;
   std::string payload_;
+  std::unique_ptr<TlsStream> tls_;
+  ClusterId peer_cluster_;    // from the verified certificate (TLS only)
   size_t partial_taken_ = 0;  // bytes of payload_ counted in the transport's partial total
   TimeUs last_activity_us_ = steady_now_us();
 
@@ -227,7 +305,29 @@ Transport::~Transport() {
   for (auto& [p, c] : inbound_) c->detach();
 }
 
+Status Transport::init_tls() {
+  if (!options_.tls || tls_context_) return Status::ok();
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls);
+  error_code ec;
+  ctx->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                       asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                       asio::ssl::context::no_tlsv1_2,
+                   ec);
+  const TlsOptions& t = *options_.tls;
+  if (!ec) ctx->load_verify_file(t.ca_file, ec);
+  if (ec) return Status::invalid_argument("TLS CA file '" + t.ca_file + "': " + ec.message());
+  ctx->use_certificate_chain_file(t.cert_file, ec);
+  if (ec) return Status::invalid_argument("TLS certificate '" + t.cert_file + "': " + ec.message());
+  ctx->use_private_key_file(t.key_file, asio::ssl::context::pem, ec);
+  if (ec) return Status::invalid_argument("TLS key '" + t.key_file + "': " + ec.message());
+  ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert, ec);
+  if (ec) return Status::invalid_argument("TLS verify mode: " + ec.message());
+  tls_context_ = ctx;
+  return Status::ok();
+}
+
 Status Transport::start() {
+  REPLSIM_RETURN_IF_ERROR(init_tls());
   if (!options_.listen) return Status::ok();
   error_code ec;
   auto addr = asio::ip::make_address(options_.listen_host, ec);
@@ -316,6 +416,22 @@ void Transport::send(NodeId to, std::string payload) {
 }
 
 void Transport::on_frame(Connection* conn, NodeId from, std::string payload) {
+  if (tls_context_) {
+    // The certificate says who may speak on this connection: its cluster's nodes, or clients
+    // (ids that are no node at all). Never another cluster's node.
+    auto member = options_.node_clusters.find(from);
+    const bool other_cluster_node =
+        member != options_.node_clusters.end() && member->second != conn->peer_cluster();
+    const bool unmapped_node = member == options_.node_clusters.end() &&
+                               (options_.peers.count(from) > 0 || from == options_.self);
+    if (other_cluster_node || unmapped_node) {
+      counters_.impersonations_refused++;
+      auto keep = conn->shared_from_this();
+      return conn->close("refused: a frame claims node " + std::to_string(from.value) +
+                         " on a connection certified for cluster " +
+                         std::to_string(conn->peer_cluster().value));
+    }
+  }
   counters_.frames_received++;
   if (!conn->outbound()) {
     conn->peer_ = from;

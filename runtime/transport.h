@@ -13,7 +13,16 @@
 // arrive (read_chunk_bytes at a time), never on the length a header announces, and the partial
 // frames of all inbound connections together hold at most inbound_partial_bytes_max (the
 // connection that would pass it is closed); a closed connection gives its memory back.
-// A corrupt frame is logged and closes its connection. Not authenticated or encrypted.
+// A corrupt frame is logged and closes its connection.
+//
+// Security (options.tls set): every connection is TLS 1.3 with certificates verified both ways
+// against the deployment CA; a certificate names one cluster (CN "replsim-cluster-<id>", shared
+// by that cluster's nodes, scripts/replnode_pki makes them). The sender of a frame is what the
+// verified certificate allows, never what the frame claims: a frame whose `from` is a node of
+// another cluster (node_clusters) is refused and its connection closed; an id that is no node
+// at all is a client of the certificate's cluster (answered over its own connection). A peer
+// without a valid certificate never gets past the handshake. Without tls: plaintext and the
+// `from` field is trusted (tests and the simulator's world only).
 //
 // Threading: everything, the receiver included, runs on the io_context's thread.
 #pragma once
@@ -24,6 +33,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/status.h"
@@ -40,6 +50,12 @@ struct PeerAddress {
 // "host:port" → PeerAddress.
 Result<PeerAddress> parse_peer_address(const std::string& text);
 
+struct TlsOptions {
+  std::string ca_file;    // PEM: the deployment CA that signed every cluster certificate
+  std::string cert_file;  // PEM: this cluster's certificate (CN "replsim-cluster-<id>")
+  std::string key_file;   // PEM: its private key
+};
+
 struct TransportOptions {
   NodeId self;
   std::map<NodeId, PeerAddress> peers;  // static peer table (may include self)
@@ -52,7 +68,9 @@ struct TransportOptions {
   size_t read_chunk_bytes = 64 * 1024;
   size_t inbound_partial_bytes_max = 128 * 1024 * 1024;
   TimeUs reconnect_backoff_us = 100 * kUsPerMs;
-  bool log_errors = true;  // connection errors and corrupt frames to stderr
+  bool log_errors = true;                     // connection errors and corrupt frames to stderr
+  std::optional<TlsOptions> tls;              // mutual TLS 1.3 on every connection
+  std::map<NodeId, ClusterId> node_clusters;  // which cluster each node id belongs to
 };
 
 struct TransportCounters {
@@ -65,6 +83,8 @@ struct TransportCounters {
   uint64_t inbound_accepted = 0;
   uint64_t inbound_shed = 0;            // idle inbound connections closed for a new one
   uint64_t partial_frames_refused = 0;  // closed: partial frames past the memory bound
+  uint64_t tls_handshakes_failed = 0;   // no valid certificate, or not TLS at all
+  uint64_t impersonations_refused = 0;  // a frame claiming a node of another cluster
 };
 
 class Connection;
@@ -87,6 +107,8 @@ class Transport {
   void send(NodeId to, std::string payload);
 
   const TransportCounters& counters() const { return counters_; }
+  // Errors: unreadable CA, certificate or key files (only with options.tls).
+  Status init_tls();
   // Bytes of inbound frames received but not complete yet, over every connection.
   size_t inbound_partial_bytes() const { return inbound_partial_bytes_; }
   size_t inbound_connections() const { return inbound_.size(); }
@@ -115,6 +137,7 @@ class Transport {
   std::map<NodeId, TimeUs> backoff_until_us_;
   std::map<NodeId, bool> down_logged_;  // an outage of this peer was logged
   size_t inbound_partial_bytes_ = 0;
+  std::shared_ptr<void> tls_context_;  // boost::asio::ssl::context when options_.tls
   std::shared_ptr<int> alive_;
 };
 
