@@ -107,13 +107,35 @@ void SimWorld::add_node(NodeId id, const std::string& disk_name, ClockModel cloc
   n.disk_name = disk_name;
   n.boot = std::move(boot);
   n.clock = std::make_unique<NodeClock>(clock.offset_us, clock.drift_ppm);
-  network_->set_endpoint(id, [this, id](NodeId from, std::string payload) {
-    Node& to = node(id);
-    REPLSIM_ASSERT(to.env != nullptr);  // the network only delivers to nodes that are up
-    to.env->deliver(from, std::move(payload));
-  });
+  network_->set_endpoint(
+      id, [this, id](NodeId from, std::string payload) { deliver(id, from, std::move(payload)); });
   boot_node(n);
 }
+
+void SimWorld::deliver(NodeId id, NodeId from, std::string payload) {
+  Node& to = node(id);
+  REPLSIM_ASSERT(to.env != nullptr);  // the network only delivers to nodes that are up
+  if (to.cpu == nullptr) return to.env->deliver(from, std::move(payload));
+  const TimeUs service_us = to.service_us(payload);
+  const uint64_t incarnation = to.incarnation;
+  const bool queued = to.cpu->submit(
+      service_us, [this, id, from, incarnation, payload = std::move(payload)]() mutable {
+        Node& n = node(id);
+        // The incarnation that received it may have crashed while it waited for a core.
+        if (n.env != nullptr && n.incarnation == incarnation)
+          n.env->deliver(from, std::move(payload));
+      });
+  if (!queued) trace_.record(loop_.now(), id.value, "cpu_refused", from.value);
+}
+
+void SimWorld::set_cpu(NodeId id, CpuOptions options, ServiceTimeFn service_us) {
+  REPLSIM_ASSERT(service_us != nullptr);
+  Node& n = node(id);
+  n.cpu = std::make_unique<SimCpu>(loop_, options);
+  n.service_us = std::move(service_us);
+}
+
+const SimCpu* SimWorld::cpu(NodeId id) const { return node(id).cpu.get(); }
 
 void SimWorld::boot_node(Node& n) {
   REPLSIM_ASSERT(n.env == nullptr);

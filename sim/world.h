@@ -26,10 +26,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/env.h"
 #include "sim/buggify.h"
+#include "sim/cpu.h"
 #include "sim/disk.h"
 #include "sim/event_loop.h"
 #include "sim/network.h"
@@ -103,6 +105,13 @@ class SimWorld {
   Process* process(NodeId id);            // nullptr while down
   SimEnv* env(NodeId id);                 // nullptr while down
   const NodeClock& clock(NodeId id) const;
+  // Gives node `id` a simulated CPU (sim/cpu.h): from now on every message delivered to it
+  // first waits for a core for service_us(payload) of virtual time; a message the full queue
+  // refuses is dropped (traced "cpu_refused"). The CPU is the host's: it outlives crashes.
+  // Without one a node serves any load in zero time.
+  using ServiceTimeFn = std::function<TimeUs(std::string_view payload)>;
+  void set_cpu(NodeId id, CpuOptions options, ServiceTimeFn service_us);
+  const SimCpu* cpu(NodeId id) const;  // nullptr without one
   TimeUs node_now_us(NodeId id) const;
 
   // --- process and clock faults (each recorded) ---
@@ -130,11 +139,14 @@ class SimWorld {
     uint64_t incarnation = 0;
     std::unique_ptr<SimEnv> env;  // null while down
     std::unique_ptr<Process> process;
+    std::unique_ptr<SimCpu> cpu;  // null: zero-time service
+    ServiceTimeFn service_us;
   };
   Node& node(NodeId id);
   const Node& node(NodeId id) const;
   void boot_node(Node& n);
   void record(NodeId id, const char* kind, std::string detail = "");
+  void deliver(NodeId id, NodeId from, std::string payload);
 
   WorldOptions options_;
   Prng root_;
