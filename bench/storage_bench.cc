@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "engine/storage/store.h"
-#include "engine/storage/store_test_env.h"
+#include "sim/disk_env.h"
 
 namespace replsim {
 namespace {
@@ -60,7 +60,7 @@ struct Bench {
 
   sim::EventLoop loop;
   sim::SimDisk disk;
-  testing::StoreTestEnv env;
+  sim::DiskEnv env;
   std::unique_ptr<Store> store;
   uint64_t acked = 0;
   uint64_t next_key_ = 0;

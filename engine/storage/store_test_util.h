@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "engine/storage/store.h"
-#include "engine/storage/store_test_env.h"
+#include "sim/disk_env.h"
 
 namespace replsim::testing {
 
@@ -68,7 +68,7 @@ struct StoreRig {
 
   sim::EventLoop loop;
   sim::SimDisk disk;
-  StoreTestEnv env;
+  sim::DiskEnv env;
   StoreOptions options;
   std::unique_ptr<Store> store;
 };
