@@ -177,7 +177,11 @@ Status AriesIndex::Impl::open_generation(const MasterRecord& m, IndexSource& sou
     end_rec.prev_lsn = t.last_lsn;
     log_->append(&end_rec);
   }
-  applied_ = durable_applied_ = WalIndex(a.applied);
+  applied_ = WalIndex(a.applied);
+  // The log was read from the page cache: its commits are durable once the log's first force
+  // after the cut (LogManager::set_end) completes.
+  durable_applied_ = WalIndex{};
+  commits_.emplace_back(a.end_lsn - 1, applied_);
   stats_.recovered_index = applied_;
   stats_.recovered_root = tree_.root();
   last_checkpoint_lsn_ = m.checkpoint_lsn;
