@@ -183,7 +183,11 @@ Status AriesIndex::Impl::open_generation(const MasterRecord& m, IndexSource& sou
 
   stats_.losers = a.losers.size();
   REPLSIM_RETURN_IF_ERROR(undo_losers(a.losers));
-  applied_ = durable_applied_ = WalIndex(a.applied);
+  applied_ = WalIndex(a.applied);
+  // The log was read from the page cache: its commits are durable once the log's first force
+  // after the cut (LogManager::set_end) completes.
+  durable_applied_ = WalIndex{};
+  commits_.emplace_back(a.end_lsn - 1, applied_);
   stats_.recovered_index = applied_;
   stats_.recovered_root = tree_.root();
   last_checkpoint_lsn_ = m.checkpoint_lsn;

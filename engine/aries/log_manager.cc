@@ -114,7 +114,11 @@ Status LogManager::set_end(uint64_t end) {
   REPLSIM_ASSERT(last.start <= end);
   REPLSIM_RETURN_IF_ERROR(last.file->truncate(end - last.start));
   last.bytes = end - last.start;
-  end_lsn_ = durable_lsn_ = end;
+  end_lsn_ = end;
+  // Nothing counts as durable until the cut is (start_cut_barrier).
+  durable_lsn_ = segments_.front().start;
+  cut_unsynced_ = true;
+  cut_lsn_ = end;
   return Status::ok();
 }
 
@@ -149,7 +153,43 @@ void LogManager::force(uint64_t up_to, IoCallback done) {
   if (!forcing_) start_force();
 }
 
+void LogManager::start_cut_barrier() {
+  REPLSIM_ASSERT(!forcing_);
+  REPLSIM_ASSERT(cut_unsynced_);
+  forcing_ = true;
+  const bool sync_dir = dir_dirty_;
+  dir_dirty_ = false;
+  // Only segments up to the cut: records appended since go to later segments (or after the
+  // cut in the last one) and are written by the force that follows this barrier.
+  std::vector<File*> files;
+  for (Segment& seg : segments_) {
+    if (seg.start <= cut_lsn_) files.push_back(seg.file.get());
+  }
+  struct Join {
+    size_t left;
+    Status status;
+  };
+  auto join = std::make_shared<Join>(Join{files.size() + (sync_dir ? 1 : 0), Status::ok()});
+  std::weak_ptr<int> alive = alive_;
+  auto one = [this, alive, join, sync_dir](Status s) {
+    if (alive.expired()) return;
+    if (!s.is_ok() && join->status.is_ok()) join->status = s;
+    if (--join->left > 0) return;
+    forcing_ = false;
+    if (!join->status.is_ok()) {
+      if (sync_dir) dir_dirty_ = true;
+      return finish_force(join->status, durable_lsn_, {});
+    }
+    cut_unsynced_ = false;
+    durable_lsn_ = std::max(durable_lsn_, cut_lsn_);
+    start_force();
+  };
+  for (File* f : files) f->sync(one);
+  if (sync_dir) env_.fs().sync_dir(one);
+}
+
 void LogManager::start_force() {
+  if (cut_unsynced_) return start_cut_barrier();
   REPLSIM_ASSERT(!forcing_);
   forcing_ = true;
   const uint64_t target = end_lsn_;

@@ -4,6 +4,14 @@
 // <dir>/log.<gen>.<start LSN, 16 hex digits>; a record never spans two segments. Records are
 // appended to memory; force() writes them and syncs (and syncs the directory after a segment
 // was created). A failed sync loses nothing in memory: the next force rewrites the same bytes.
+//
+// Restart: a record is valid when its length, CRC and LSN field match where it lies, so bytes
+// an earlier incarnation wrote at the same LSN decode as valid too. After set_end() cut the log,
+// the cut (truncation, removal of segments past it) and every byte before it are made durable
+// before any new record is written: otherwise a power loss could keep the new records while
+// losing the cut, and a stale segment of a lost incarnation would decode right after them (a
+// spliced log). Until then durable_lsn() is the log's start, so the WAL rule also holds pages
+// that recovery redid from log bytes found only in the page cache.
 // Internal to engine/aries.
 #pragma once
 
@@ -37,7 +45,7 @@ class LogManager {
   // Reads the record at `lsn` (undo). kCorruption when none is valid there.
   Result<LogRecord> read_at(uint64_t lsn);
   // After recovery: drops everything at and after `end` (torn tail, stale segments), and
-  // appends from there on.
+  // appends from there on. The next force first makes the cut and the log before it durable.
   Status set_end(uint64_t end);
 
   // Appends `record` (its lsn and the prevLSN the caller chose); returns its LSN.
@@ -73,6 +81,8 @@ class LogManager {
   Segment* segment_of(uint64_t lsn);
   Status roll_segment();
   void start_force();
+  // The first force after set_end(): syncs every segment and the directory, then forces.
+  void start_cut_barrier();
   void finish_force(Status status, uint64_t target, std::vector<PendingWrite> writes);
 
   Env& env_;
@@ -85,6 +95,8 @@ class LogManager {
   std::vector<Waiter> waiters_;
   bool forcing_ = false;
   bool dir_dirty_ = false;
+  bool cut_unsynced_ = false;  // set_end() cut the log; not yet durable
+  uint64_t cut_lsn_ = 0;       // where set_end() cut it
   uint64_t end_lsn_ = kFirstLsn;
   uint64_t durable_lsn_ = kFirstLsn;
   std::shared_ptr<int> alive_;
