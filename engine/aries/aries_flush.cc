@@ -88,20 +88,23 @@ void AriesIndex::Impl::flush_pages(uint32_t pages_max, IoCallback done) {
                                                    std::next(rec_pages_.begin(), n));
   flushing_ = true;
   auto pages = std::make_shared<std::vector<uint32_t>>();
-  auto frames = std::make_shared<std::vector<std::string>>();
-  auto lsns = std::make_shared<std::vector<uint64_t>>();
+  auto replaced = std::make_shared<std::vector<Extent>>();  // released once durable
+  auto writes = std::make_shared<std::vector<std::pair<uint64_t, std::string>>>();
+  std::vector<std::string> all_frames;
   uint64_t max_lsn = 0;
   for (auto [rec, b] : dirty) {
+    PageWrite w = prepare_page_write(b);
     pages->push_back(b);
-    frames->push_back(encode_frame(b, page_lsn_[b], tree_.bucket(b), tree_.bucket_hash(b),
-                                   opt_.page_frame_bytes));
-    lsns->push_back(page_lsn_[b]);
-    max_lsn = std::max(max_lsn, page_lsn_[b]);
+    replaced->push_back(w.replaced);
+    for (auto& write : in_place_writes(w)) writes->push_back(std::move(write));
+    for (std::string& f : w.frames) all_frames.push_back(std::move(f));
+    max_lsn = std::max(max_lsn, w.page_lsn);
     set_inflight_lsn(b, rec_lsn_[b]);
     set_rec_lsn(b, 0);
   }
+  auto batch = std::make_shared<std::string>(encode_dw_batch(all_frames, opt_.page_frame_bytes));
   std::weak_ptr<int> alive = alive_;
-  auto finish = [this, alive, pages, done](Status s) {
+  auto finish = [this, alive, pages, replaced, done](Status s) {
     if (alive.expired()) return;
     for (uint32_t b : *pages) {
       if (!s.is_ok() && inflight_lsn_[b] != 0) {
@@ -110,10 +113,15 @@ void AriesIndex::Impl::flush_pages(uint32_t pages_max, IoCallback done) {
       }
       set_inflight_lsn(b, 0);
     }
+    // A replaced extent is free once its successor is durable; after a failure a durable
+    // primary may still name it, so it stays reserved until the next open recomputes.
+    if (s.is_ok()) {
+      for (const Extent& e : *replaced) extents_.release(e);
+    }
     flushing_ = false;
     done(s);
   };
-  auto write_in_place = [this, alive, pages, frames, lsns, finish](Status s) {
+  auto write_in_place = [this, alive, writes, max_lsn, finish](Status s) {
     if (alive.expired()) return;
     if (!s.is_ok()) return finish(s);
     auto synced = [this, alive, finish](Status s2) {
@@ -121,28 +129,21 @@ void AriesIndex::Impl::flush_pages(uint32_t pages_max, IoCallback done) {
       if (!s2.is_ok()) return finish(s2);
       pages_->sync(finish);
     };
-    IoCallback all = join(pages->size(), synced);
-    for (size_t i = 0; i < pages->size(); ++i) {  // the last use of each frame
-      write_frame(*pages_, frame_offset((*pages)[i]), std::move((*frames)[i]), (*lsns)[i], all);
+    IoCallback all = join(writes->size(), synced);
+    for (auto& [offset, bytes] : *writes) {  // the last use of each image
+      write_frame(*pages_, offset, std::move(bytes), max_lsn, all);
     }
   };
-  log_->force(max_lsn + 1, [this, alive, frames, lsns, write_in_place, finish](Status s) {
+  log_->force(max_lsn + 1, [this, alive, batch, max_lsn, write_in_place, finish](Status s) {
     if (alive.expired()) return;
     on_log_durable();
     if (!s.is_ok()) return finish(s);
     // Double-write first: a torn in-place write is then always repairable at restart.
-    IoCallback all = join(frames->size(), [this, alive, write_in_place](Status s2) {
+    write_frame(*dw_, 0, std::move(*batch), max_lsn, [this, alive, write_in_place](Status s2) {
       if (alive.expired()) return;
       if (!s2.is_ok()) return write_in_place(s2);
       dw_->sync(write_in_place);
     });
-    // Frames are written unpadded; the last slot is padded so the area always spans whole
-    // slots (restart reads the slots that fit in the file).
-    for (size_t i = 0; i < frames->size(); ++i) {
-      std::string frame = (*frames)[i];
-      if (i + 1 == frames->size()) frame.resize(opt_.page_frame_bytes, '\0');
-      write_frame(*dw_, i * opt_.page_frame_bytes, std::move(frame), (*lsns)[i], all);
-    }
   });
 }
 

@@ -11,12 +11,24 @@
 #include <vector>
 
 #include "engine/aries/aries_index.h"
+#include "engine/aries/extent_allocator.h"
 #include "engine/aries/log_manager.h"
 #include "engine/aries/page_frame.h"
 
 namespace replsim::aries {
 
 constexpr size_t kMasterSlotBytes = 512;
+
+// One bucket image on its way to the page file: its frames (primary first), the extent the
+// overflow frames go to, and the extent of the previous image that it replaces (released once
+// this image is durable in place).
+struct PageWrite {
+  uint32_t page = 0;
+  uint64_t page_lsn = 0;
+  std::vector<std::string> frames;
+  Extent extent;
+  Extent replaced;
+};
 
 struct MasterRecord {
   uint64_t seq = 0;
@@ -54,6 +66,11 @@ class AriesIndex::Impl {
   std::unique_ptr<File> dw_;
   std::unique_ptr<File> master_;
   std::vector<uint64_t> page_lsn_;
+  std::vector<Extent> extent_;  // per bucket: the overflow extent of its latest image
+  // Frames restored from the double-write area but not yet written in place (slot → bytes):
+  // reads see them; they are written once the area is durable (repair_from_double_write).
+  std::map<uint64_t, std::string> repair_overlay_;
+  ExtentAllocator extents_;
   std::vector<uint64_t> rec_lsn_;       // 0: clean since the last flush snapshot
   std::vector<uint64_t> inflight_lsn_;  // recLSN of a snapshot being flushed, 0: none
   // The pages whose rec_lsn_ / inflight_lsn_ is not 0 (changed only through set_rec_lsn /
@@ -76,10 +93,17 @@ class AriesIndex::Impl {
   std::string pages_name(uint32_t gen) const;
   std::string dw_name(uint32_t gen) const;
   std::string master_name() const { return opt_.dir + "/master"; }
-  uint64_t frame_offset(uint32_t bucket) const {
-    return static_cast<uint64_t>(bucket) * opt_.page_frame_bytes;
-  }
+  uint64_t frame_offset(uint64_t slot) const { return slot * opt_.page_frame_bytes; }
   std::vector<merkle::LeafEntry> load_bucket(uint32_t bucket);
+  // Reads `len` bytes of the page file at `offset`, with repair_overlay_ applied.
+  Status read_pages(uint64_t offset, uint64_t len, std::string* out);
+  Status read_page(uint32_t bucket, FrameHeader* header, std::vector<merkle::LeafEntry>* entries,
+                   FrameState* state);
+  // The bucket's current image, placed: the same extent when the frame count is unchanged,
+  // else a new one (extent_ is updated; the caller releases `replaced` once durable).
+  PageWrite prepare_page_write(uint32_t bucket);
+  // The in-place writes of an image: (offset, bytes) of its primary frame and of its extent.
+  std::vector<std::pair<uint64_t, std::string>> in_place_writes(const PageWrite& w) const;
   void mark_dirty(uint32_t page, uint64_t lsn);
   void set_rec_lsn(uint32_t page, uint64_t lsn);
   void set_inflight_lsn(uint32_t page, uint64_t lsn);
@@ -100,6 +124,7 @@ class AriesIndex::Impl {
   Status rebuild(IndexSource& source, std::string reason);
   Status roll_forward(IndexSource& source);
   void remove_generation_files(uint32_t gen);
+  Status write_rebuilt_pages(IoCallback done);
 };
 
 Result<MasterRecord> read_master(File& file);

@@ -8,9 +8,15 @@
 namespace replsim::aries {
 
 AriesIndex::Impl::Impl(Env& env, AriesOptions options)
-    : env_(env), opt_(std::move(options)), tree_(opt_.shape), alive_(std::make_shared<int>(0)) {
+    : env_(env),
+      opt_(std::move(options)),
+      tree_(opt_.shape),
+      extents_(opt_.shape.bucket_count()),
+      alive_(std::make_shared<int>(0)) {
+  REPLSIM_ASSERT_MSG(opt_.page_frame_bytes >= kFrameBytesMin, "page_frame_bytes below 256");
   const uint32_t n = opt_.shape.bucket_count();
   page_lsn_.assign(n, 0);
+  extent_.assign(n, Extent{});
   rec_lsn_.assign(n, 0);
   inflight_lsn_.assign(n, 0);
   tree_.set_loader([this](uint32_t b) { return load_bucket(b); });
@@ -34,17 +40,50 @@ void AriesIndex::Impl::defer(IoCallback done, Status status) {
   });
 }
 
+Status AriesIndex::Impl::read_pages(uint64_t offset, uint64_t len, std::string* out) {
+  REPLSIM_RETURN_IF_ERROR(pages_->read(offset, len, out));
+  const uint64_t fb = opt_.page_frame_bytes;
+  for (auto it = repair_overlay_.lower_bound(offset / fb);
+       it != repair_overlay_.end() && it->first * fb < offset + len; ++it) {
+    const uint64_t at = it->first * fb - offset;  // slots are frame-aligned, as are reads
+    const std::string& frame = it->second;
+    const uint64_t n = std::min<uint64_t>(frame.size(), len - at);
+    if (out->size() < at + n) out->resize(at + n, '\0');
+    out->replace(at, n, frame, 0, n);
+  }
+  return Status::ok();
+}
+
+Status AriesIndex::Impl::read_page(uint32_t bucket, FrameHeader* header,
+                                   std::vector<merkle::LeafEntry>* entries, FrameState* state) {
+  std::string primary;
+  REPLSIM_RETURN_IF_ERROR(read_pages(frame_offset(bucket), opt_.page_frame_bytes, &primary));
+  *state = decode_header(primary, header);
+  if (*state != FrameState::kValid) return Status::ok();
+  std::string extent;
+  std::vector<std::string_view> frames = {primary};
+  if (header->parts > 1) {
+    const uint64_t bytes = static_cast<uint64_t>(header->parts - 1) * opt_.page_frame_bytes;
+    REPLSIM_RETURN_IF_ERROR(read_pages(frame_offset(header->extent_start), bytes, &extent));
+    for (uint64_t off = 0; off < extent.size(); off += opt_.page_frame_bytes) {
+      frames.push_back(std::string_view(extent).substr(off, opt_.page_frame_bytes));
+    }
+  }
+  *state = decode_page(frames, opt_.shape, header, entries);
+  return Status::ok();
+}
+
 std::vector<merkle::LeafEntry> AriesIndex::Impl::load_bucket(uint32_t bucket) {
-  std::string bytes;
-  Status s = pages_->read(frame_offset(bucket), opt_.page_frame_bytes, &bytes);
   FrameHeader header;
   std::vector<merkle::LeafEntry> entries;
-  const FrameState state =
-      s.is_ok() ? decode_frame(bytes, opt_.shape, &header, &entries) : FrameState::kCorrupt;
+  FrameState state = FrameState::kCorrupt;
+  const Status s = read_page(bucket, &header, &entries, &state);
+  const Extent extent{header.extent_start, header.parts - 1};
   const bool consistent = state == FrameState::kEmpty
                               ? page_lsn_[bucket] == 0
                               : state == FrameState::kValid && header.page == bucket &&
-                                    header.page_lsn == page_lsn_[bucket];
+                                    header.page_lsn == page_lsn_[bucket] &&
+                                    extent == extent_[bucket];
   if (!consistent && health_.is_ok()) {
     health_ = s.is_ok() ? Status::corruption("merkle page " + std::to_string(bucket) +
                                              " failed its check on load")
@@ -52,6 +91,38 @@ std::vector<merkle::LeafEntry> AriesIndex::Impl::load_bucket(uint32_t bucket) {
   }
   if (!consistent) entries.clear();
   return entries;
+}
+
+PageWrite AriesIndex::Impl::prepare_page_write(uint32_t bucket) {
+  PageWrite w;
+  w.page = bucket;
+  w.page_lsn = page_lsn_[bucket];
+  const std::vector<merkle::LeafEntry>& entries = tree_.bucket(bucket);
+  const uint32_t overflow = frames_needed(payload_bytes(entries), opt_.page_frame_bytes) - 1;
+  w.extent = extent_[bucket];
+  if (overflow != w.extent.frames) {
+    w.replaced = w.extent;
+    w.extent = overflow == 0 ? Extent{} : extents_.allocate(overflow);
+    extent_[bucket] = w.extent;
+  }
+  w.frames = encode_page(bucket, w.page_lsn, entries, tree_.bucket_hash(bucket),
+                         opt_.page_frame_bytes, w.extent.start);
+  return w;
+}
+
+std::vector<std::pair<uint64_t, std::string>> AriesIndex::Impl::in_place_writes(
+    const PageWrite& w) const {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  out.emplace_back(frame_offset(w.page), w.frames[0]);
+  if (w.frames.size() > 1) {
+    std::string extent;
+    for (size_t i = 1; i < w.frames.size(); ++i) {
+      extent.append(w.frames[i]);
+      if (i + 1 < w.frames.size()) extent.resize(i * opt_.page_frame_bytes, '\0');
+    }
+    out.emplace_back(frame_offset(w.extent.start), std::move(extent));
+  }
+  return out;
 }
 
 void AriesIndex::Impl::mark_dirty(uint32_t page, uint64_t lsn) {
@@ -96,8 +167,6 @@ void AriesIndex::Impl::apply(WalIndex index, const std::vector<proto::KeyChange>
     if (!c.deleted()) rec.after = merkle::leaf_hash(c.path(), c.ciphertext());
     rec.before = tree_.set_leaf(rec.position, rec.path, rec.after);
     if (rec.before == rec.after) continue;  // no change: nothing to log
-    REPLSIM_ASSERT_MSG(frame_bytes_needed(tree_.bucket(rec.page)) <= opt_.page_frame_bytes,
-                       "merkle bucket overflows its page frame: raise page_frame_bytes");
     rec.prev_lsn = prev;
     prev = log_->append(&rec);
     mark_dirty(rec.page, prev);
@@ -142,11 +211,10 @@ void AriesIndex::Impl::write_frame(File& file, uint64_t offset, std::string fram
 }
 
 void AriesIndex::Impl::write_page_unforced_for_test(uint32_t bucket) {
-  const auto& entries = tree_.bucket(bucket);
-  write_frame(*pages_, frame_offset(bucket),
-              encode_frame(bucket, page_lsn_[bucket], entries, tree_.bucket_hash(bucket),
-                           opt_.page_frame_bytes),
-              page_lsn_[bucket], [](Status) {});
+  const PageWrite w = prepare_page_write(bucket);  // a replaced extent stays reserved
+  for (auto& [offset, bytes] : in_place_writes(w)) {
+    write_frame(*pages_, offset, std::move(bytes), w.page_lsn, [](Status) {});
+  }
 }
 
 }  // namespace replsim::aries

@@ -3,10 +3,13 @@
 // Files (in env.fs(), names under options.dir):
 //   <dir>/master          two 512-byte slots, written alternately: {seq, generation,
 //                         checkpoint LSN, crc}; the valid slot with the highest seq wins.
-//   <dir>/pages.<gen>     one page_frame_bytes frame per bucket: {magic, crc, page id, pageLSN,
-//                         entries}; an all-zero frame is a never-written empty page.
-//   <dir>/dw.<gen>        double-write area: a flush writes its page images here and syncs
-//                         before writing them in place, so a torn in-place write is repaired.
+//   <dir>/pages.<gen>     page_frame_bytes slots: slot b is bucket b's primary frame; a bucket
+//                         whose image does not fit one frame (long paths, many entries)
+//                         continues in an extent of overflow slots after the primary ones
+//                         (page_frame.h has the layout). An all-zero primary is an empty page.
+//   <dir>/dw.<gen>        double-write area: a flush writes its frames here as one checksummed
+//                         batch and syncs before writing them in place, so a torn in-place
+//                         write is repaired (after the batch is durable, extent_allocator.h).
 //   <dir>/log.<gen>.<lsn> log segments; LSN = byte offset in the generation's log.
 // Log records (CRC32C each): update (txn, prevLSN, page, position, path, before/after leaf),
 // CLR (… undoNextLSN), commit (txn, WAL index), end, begin/end checkpoint (dirty page table,
@@ -45,7 +48,8 @@ namespace replsim::aries {
 struct AriesOptions {
   std::string dir = "merkle";
   merkle::MerkleShape shape;
-  uint32_t page_frame_bytes = 4096;  // one bucket per frame; a bucket must fit (asserted)
+  uint32_t page_frame_bytes = 4096;  // slot size; >= kFrameBytesMin (256). Any bucket fits:
+                                     // a larger image spans overflow slots
   TimeUs flush_interval_us = 200 * kUsPerMs;
   double flush_fraction = 0.02;  // of the dirty pages, per interval (at least 1 page)
   uint32_t flush_batch_pages_max = 4096;
@@ -64,7 +68,8 @@ struct RecoveryStats {
   uint64_t records_redone = 0;
   uint64_t records_undone = 0;  // CLRs written
   uint64_t losers = 0;
-  uint64_t pages_repaired = 0;  // torn in-place frames restored from the double-write area
+  uint64_t pages_repaired = 0;  // torn in-place pages restored from the double-write area
+  uint64_t overflow_pages = 0;  // pages found at open whose image spans overflow frames
   uint64_t wal_entries_rolled_forward = 0;
   // The state ARIES restart reached before rolling forward: exactly the transactions whose
   // commit record was durable (losers undone). Not set by a rebuild.

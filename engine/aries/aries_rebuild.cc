@@ -1,52 +1,70 @@
 // Page-file checks at open (double-write repair, header scan), rebuild from storage into a
 // new generation, and the AriesIndex public surface.
+#include <set>
+
 #include "engine/aries/aries_impl.h"
 
 namespace replsim::aries {
 
+// The double-write area was read from the page cache: after a process crash its batch may not
+// be durable, and then the flush that wrote it never began its in-place writes (they start
+// after the area's sync). So the repair is first an overlay that reads see, and is written in
+// place only after the area is synced: a power loss can never keep a repair whose source it
+// loses (a torn page with no copy left).
 Status AriesIndex::Impl::repair_from_double_write() {
   std::string dw;
   REPLSIM_RETURN_IF_ERROR(dw_->read(0, dw_->size(), &dw));
-  const size_t frame = opt_.page_frame_bytes;
-  for (size_t off = 0; off + frame <= dw.size(); off += frame) {
+  std::vector<std::string_view> frames;
+  // A torn or absent batch was never written in place: the in-place pages are intact.
+  if (!decode_dw_batch(dw, opt_.page_frame_bytes, &frames)) return Status::ok();
+  std::set<uint32_t> repaired;
+  for (std::string_view frame : frames) {
     FrameHeader h;
-    std::vector<merkle::LeafEntry> entries;
-    if (decode_frame(std::string_view(dw).substr(off, frame), opt_.shape, &h, &entries) !=
-        FrameState::kValid) {
-      continue;  // torn or stale slot of the double-write area: the in-place copy is intact
+    std::string_view chunk;
+    if (decode_frame(frame, &h, &chunk) != FrameState::kValid) {
+      return Status::corruption("double-write batch holds a bad frame");
     }
-    if (h.page >= opt_.shape.bucket_count()) continue;
+    const std::string_view used = frame.substr(0, kFrameHeaderBytes + h.chunk_bytes);
     std::string in_place;
-    Status s = pages_->read(frame_offset(h.page), frame, &in_place);
-    FrameHeader ih;
-    std::vector<merkle::LeafEntry> ie;
-    const FrameState state =
-        s.is_ok() ? decode_frame(in_place, opt_.shape, &ih, &ie) : FrameState::kCorrupt;
-    const bool stale =
-        state == FrameState::kCorrupt || (state == FrameState::kEmpty) || ih.page_lsn < h.page_lsn;
-    if (!stale) continue;
-    // Synchronous in the page cache; made durable by the sync below before any new flush.
-    pages_->write(frame_offset(h.page), dw.substr(off, frame), [](Status) {});
-    ++stats_.pages_repaired;
+    Status s = pages_->read(frame_offset(h.slot), used.size(), &in_place);
+    if (s.is_ok() && in_place == used) continue;
+    repair_overlay_[h.slot] = std::string(used);
+    repaired.insert(h.page);
   }
-  if (stats_.pages_repaired > 0) {
-    flushing_ = true;  // no flush may overwrite the double-write area before this sync
-    std::weak_ptr<int> alive = alive_;
-    pages_->sync([this, alive](Status s) {
-      if (alive.expired()) return;
+  stats_.pages_repaired += repaired.size();
+  if (repair_overlay_.empty()) return Status::ok();
+  flushing_ = true;  // no flush may overwrite the double-write area before the repair is done
+  std::weak_ptr<int> alive = alive_;
+  auto failed = [this](Status s) {
+    if (health_.is_ok()) health_ = s;  // the owner reopens with force_rebuild
+  };
+  const uint32_t gen = gen_;  // a rebuild (new page file) drops the repair
+  dw_->sync([this, alive, gen, failed](Status s) {
+    if (alive.expired() || gen != gen_) return;
+    if (!s.is_ok()) return failed(s);
+    for (auto& [slot, bytes] : repair_overlay_) {
+      pages_->write(frame_offset(slot), std::move(bytes), [](Status) {});  // synced below
+    }
+    repair_overlay_.clear();  // the page cache holds them now
+    pages_->sync([this, alive, gen, failed](Status s2) {
+      if (alive.expired() || gen != gen_) return;
+      if (!s2.is_ok()) return failed(s2);
       flushing_ = false;
-      if (!s.is_ok() && health_.is_ok()) health_ = s;
     });
-  }
+  });
   return Status::ok();
 }
 
 Status AriesIndex::Impl::read_page_headers() {
-  const uint64_t file_size = pages_->size();
+  uint64_t file_size = pages_->size();
+  if (!repair_overlay_.empty()) {
+    file_size = std::max(file_size, frame_offset(repair_overlay_.rbegin()->first + 1));
+  }
+  std::vector<Extent> used;
   for (uint32_t b = 0; b < opt_.shape.bucket_count(); ++b) {
     if (frame_offset(b) >= file_size) break;  // never written: empty
     std::string bytes;
-    REPLSIM_RETURN_IF_ERROR(pages_->read(frame_offset(b), kFrameHeaderBytes, &bytes));
+    REPLSIM_RETURN_IF_ERROR(read_pages(frame_offset(b), kFrameHeaderBytes, &bytes));
     FrameHeader h;
     switch (decode_header(bytes, &h)) {
       case FrameState::kEmpty:
@@ -54,13 +72,23 @@ Status AriesIndex::Impl::read_page_headers() {
       case FrameState::kCorrupt:
         return Status::corruption("merkle page " + std::to_string(b) + ": bad header");
       case FrameState::kValid:
-        if (h.page != b)
+        if (h.page != b || h.part != 0 || h.slot != b) {
           return Status::corruption("merkle page " + std::to_string(b) + ": holds page " +
-                                    std::to_string(h.page));
+                                    std::to_string(h.page) + " part " + std::to_string(h.part));
+        }
+        if (h.parts > 1 && h.extent_start < opt_.shape.bucket_count()) {
+          return Status::corruption("merkle page " + std::to_string(b) + ": bad extent");
+        }
         page_lsn_[b] = h.page_lsn;
+        extent_[b] = Extent{h.extent_start, h.parts - 1};
+        used.push_back(extent_[b]);
+        stats_.overflow_pages += h.parts > 1;
         tree_.set_bucket_unloaded(b, h.hash, h.count);
         break;
     }
+  }
+  if (!extents_.init(std::move(used))) {
+    return Status::corruption("merkle pages: two overflow extents overlap");
   }
   return Status::ok();
 }
@@ -83,6 +111,10 @@ Status AriesIndex::Impl::rebuild(IndexSource& source, std::string reason) {
   remove_generation_files(new_gen);
   tree_.clear();
   std::fill(page_lsn_.begin(), page_lsn_.end(), 0);
+  std::fill(extent_.begin(), extent_.end(), Extent{});
+  extents_.reset();
+  repair_overlay_.clear();  // of the old generation's page file
+  flushing_ = false;
   clear_dirty_tables();
   commits_.clear();
   WalIndex as_of{};
@@ -138,19 +170,22 @@ Status AriesIndex::Impl::rebuild(IndexSource& source, std::string reason) {
       log_->force_all(switch_master);
     });
   };
-  size_t writes = 0;
-  for (uint32_t b = 0; b < opt_.shape.bucket_count(); ++b) writes += tree_.bucket_size(b) > 0;
-  auto join = std::make_shared<std::pair<size_t, Status>>(writes + 1, Status::ok());
-  auto one = [join, pages_written](Status s) {
-    if (!s.is_ok() && join->second.is_ok()) join->second = s;
-    if (--join->first == 0) pages_written(join->second);
-  };
+  REPLSIM_RETURN_IF_ERROR(write_rebuilt_pages(pages_written));
+  return Status::ok();
+}
+
+Status AriesIndex::Impl::write_rebuilt_pages(IoCallback done) {
+  std::vector<std::pair<uint64_t, std::string>> writes;
   for (uint32_t b = 0; b < opt_.shape.bucket_count(); ++b) {
     if (tree_.bucket_size(b) == 0) continue;
-    write_frame(*pages_, frame_offset(b),
-                encode_frame(b, 0, tree_.bucket(b), tree_.bucket_hash(b), opt_.page_frame_bytes), 0,
-                one);
+    for (auto& w : in_place_writes(prepare_page_write(b))) writes.push_back(std::move(w));
   }
+  auto join = std::make_shared<std::pair<size_t, Status>>(writes.size() + 1, Status::ok());
+  auto one = [join, done](Status s) {
+    if (!s.is_ok() && join->second.is_ok()) join->second = s;
+    if (--join->first == 0) done(join->second);
+  };
+  for (auto& [offset, bytes] : writes) write_frame(*pages_, offset, std::move(bytes), 0, one);
   defer(one, Status::ok());
   return Status::ok();
 }

@@ -8,6 +8,11 @@
 namespace replsim::merkle {
 namespace {
 
+// Buckets below this size are changed in place; larger ones take changes into `pending`,
+// merged once more than kPendingMin + size/16 accumulate (or on read).
+constexpr size_t kDirectEntriesMax = 256;
+constexpr size_t kPendingMin = 64;
+
 bool entry_less(const LeafEntry& e, uint64_t position, std::string_view path) {
   return e.position != position ? e.position < position : std::string_view(e.path) < path;
 }
@@ -82,28 +87,74 @@ uint32_t MerkleIndex::erase(std::string_view path) {
 std::optional<Hash160> MerkleIndex::set_leaf(uint64_t position, std::string_view path,
                                              std::optional<Hash160> leaf) {
   const uint32_t b = shape_.bucket_of(position);
-  std::vector<LeafEntry>& entries = loaded_bucket(b).entries;
+  Bucket& bucket = loaded_bucket(b);
+  std::vector<LeafEntry>& entries = bucket.entries;
   auto it = std::lower_bound(entries.begin(), entries.end(), 0, [&](const LeafEntry& e, int) {
     return entry_less(e, position, path);
   });
   const bool found = it != entries.end() && it->position == position && it->path == path;
-  std::optional<Hash160> previous;
-  if (found) previous = it->leaf;
-  if (leaf.has_value()) {
-    if (found && it->leaf == *leaf) return previous;
-    if (found) {
-      it->leaf = *leaf;
-    } else {
-      entries.insert(it, LeafEntry{position, std::string(path), *leaf});
+  std::optional<Hash160> stored;  // what `entries` says
+  if (found) stored = it->leaf;
+  std::optional<Hash160> previous = stored;
+  auto pending = bucket.pending.end();
+  if (!bucket.pending.empty()) {
+    pending = bucket.pending.find(PendingKey(position, path));
+    if (pending != bucket.pending.end()) previous = pending->second;
+  }
+  if (previous == leaf) return previous;
+  if (previous.has_value() != leaf.has_value()) {
+    if (leaf.has_value()) {
       ++size_;
+    } else {
+      --size_;
     }
-  } else {
-    if (!found) return previous;
-    entries.erase(it);
-    --size_;
   }
   mark_dirty(b);
+  if (entries.size() < kDirectEntriesMax && bucket.pending.empty()) {
+    // Small bucket: change the sorted vector in place (cheapest for ~15 entries).
+    if (leaf.has_value() && found) {
+      it->leaf = *leaf;
+    } else if (leaf.has_value()) {
+      entries.insert(it, LeafEntry{position, std::string(path), *leaf});
+    } else {
+      entries.erase(it);
+    }
+    return previous;
+  }
+  if (leaf == stored) {
+    if (pending != bucket.pending.end()) bucket.pending.erase(pending);
+  } else if (pending != bucket.pending.end()) {
+    pending->second = leaf;
+  } else {
+    bucket.pending.emplace(PendingKey(position, path), leaf);
+  }
+  if (bucket.pending.size() > kPendingMin + entries.size() / 16) merge_pending(bucket);
   return previous;
+}
+
+void MerkleIndex::merge_pending(Bucket& bucket) {
+  if (bucket.pending.empty()) return;
+  std::vector<LeafEntry> merged;
+  merged.reserve(bucket.entries.size() + bucket.pending.size());
+  auto e = bucket.entries.begin();
+  for (auto& [key, leaf] : bucket.pending) {
+    while (e != bucket.entries.end() && entry_less(*e, key.first, key.second)) {
+      merged.push_back(std::move(*e++));
+    }
+    const bool same =
+        e != bucket.entries.end() && e->position == key.first && e->path == key.second;
+    if (same) ++e;  // replaced or removed
+    if (leaf.has_value()) merged.push_back(LeafEntry{key.first, key.second, *leaf});
+  }
+  for (; e != bucket.entries.end(); ++e) merged.push_back(std::move(*e));
+  bucket.entries = std::move(merged);
+  bucket.pending.clear();
+}
+
+MerkleIndex::Bucket& MerkleIndex::merged_bucket(uint32_t b) {
+  Bucket& bucket = loaded_bucket(b);
+  merge_pending(bucket);
+  return bucket;
 }
 
 void MerkleIndex::set_bucket(uint32_t b, std::vector<LeafEntry> entries) {
@@ -113,9 +164,10 @@ void MerkleIndex::set_bucket(uint32_t b, std::vector<LeafEntry> entries) {
     if (i > 0) REPLSIM_ASSERT(entry_less(entries[i - 1], entries[i].position, entries[i].path));
   }
   Bucket& bucket = buckets_[b];
-  size_ -= bucket.loaded ? bucket.entries.size() : bucket.unloaded_size;
+  size_ -= bucket.loaded ? bucket_size(b) : bucket.unloaded_size;
   size_ += entries.size();
   bucket.entries = std::move(entries);
+  bucket.pending.clear();
   bucket.loaded = true;
   bucket.unloaded_size = 0;
   mark_dirty(b);
@@ -124,8 +176,9 @@ void MerkleIndex::set_bucket(uint32_t b, std::vector<LeafEntry> entries) {
 void MerkleIndex::set_bucket_unloaded(uint32_t b, const Hash160& h, uint32_t size) {
   REPLSIM_ASSERT(b < buckets_.size());
   Bucket& bucket = buckets_[b];
-  size_ -= bucket.loaded ? bucket.entries.size() : bucket.unloaded_size;
+  size_ -= bucket.loaded ? bucket_size(b) : bucket.unloaded_size;
   size_ += size;
+  bucket.pending.clear();
   bucket.entries.clear();
   bucket.entries.shrink_to_fit();
   bucket.loaded = false;
@@ -141,6 +194,7 @@ Hash160 MerkleIndex::bucket_hash(uint32_t b) {
   Bucket& bucket = buckets_[b];
   if (bucket.dirty) {
     REPLSIM_ASSERT(bucket.loaded);
+    merge_pending(bucket);
     bucket.hash = bucket_hash_of(bucket.entries);
     bucket.dirty = false;
   }
@@ -180,7 +234,7 @@ Hash160 MerkleIndex::root() {
   return root_;
 }
 
-const std::vector<LeafEntry>& MerkleIndex::bucket(uint32_t b) { return loaded_bucket(b).entries; }
+const std::vector<LeafEntry>& MerkleIndex::bucket(uint32_t b) { return merged_bucket(b).entries; }
 
 std::optional<Hash160> MerkleIndex::find(std::string_view path) {
   const uint64_t position = key_position(path);
@@ -195,7 +249,17 @@ std::optional<Hash160> MerkleIndex::find(std::string_view path) {
 uint32_t MerkleIndex::bucket_size(uint32_t b) const {
   REPLSIM_ASSERT(b < buckets_.size());
   const Bucket& bucket = buckets_[b];
-  return static_cast<uint32_t>(bucket.loaded ? bucket.entries.size() : bucket.unloaded_size);
+  if (!bucket.loaded) return bucket.unloaded_size;
+  uint64_t n = bucket.entries.size();
+  for (const auto& [key, leaf] : bucket.pending) {
+    auto it = std::lower_bound(
+        bucket.entries.begin(), bucket.entries.end(), 0,
+        [&](const LeafEntry& e, int) { return entry_less(e, key.first, key.second); });
+    const bool stored =
+        it != bucket.entries.end() && it->position == key.first && it->path == key.second;
+    n = n + (leaf.has_value() ? 1 : 0) - (stored ? 1 : 0);
+  }
+  return static_cast<uint32_t>(n);
 }
 
 bool MerkleIndex::bucket_loaded(uint32_t b) const {

@@ -20,9 +20,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/merkle/hash.h"
@@ -88,14 +90,22 @@ class MerkleIndex {
   bool bucket_loaded(uint32_t b) const;
 
  private:
+  // A large bucket takes changes into `pending` (newer than `entries`: a leaf, or nullopt for
+  // a removal) and merges them in one pass when read or when pending grows past a bound, so a
+  // write costs O(log n) amortized rather than an O(n) insert into the sorted vector — a
+  // client choosing paths that collide on one bucket must not make every write slow.
+  using PendingKey = std::pair<uint64_t, std::string>;
   struct Bucket {
     std::vector<LeafEntry> entries;
+    std::map<PendingKey, std::optional<Hash160>> pending;
     Hash160 hash{};
     uint32_t unloaded_size = 0;
     bool loaded = true;
     bool dirty = false;  // hash stale
   };
   Bucket& loaded_bucket(uint32_t b);
+  Bucket& merged_bucket(uint32_t b);  // loaded, pending merged
+  static void merge_pending(Bucket& bucket);
   void mark_dirty(uint32_t b);
 
   MerkleShape shape_;
