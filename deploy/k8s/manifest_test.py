@@ -9,7 +9,9 @@ scenarios/ (the image copies scenarios/ to /opt/replsim/scenarios); both Jobs mo
 claim results-pvc.yaml defines. Then runs each of 4 indices' container command line (the
 manifest's own shell text) against REPLSIM on a small scenario, and the merge Job's command,
 and checks the merge is complete. The Dockerfile's runtime stage installs the Debian package
-of every shared library REPLSIM loads. Planted bad manifests (an unknown flag, SHARDS not
+of every shared library REPLSIM loads. The CI template (.github/workflows/nightly-swarm.yml)
+is nightly, its matrix is the SHARDS shards, its replsim command lines use documented flags
+and it uploads the merged summary, JUnit files and failure files. Planted bad manifests (an unknown flag, SHARDS not
 equal to completions) must be caught.
 """
 import copy
@@ -149,6 +151,31 @@ for lib in libs:
 check(libs and not missing, f"the runtime stage installs every library's package {missing}")
 check("COPY scenarios/*.textproto /opt/replsim/scenarios/" in runtime,
       "the image holds the scenarios where the Job looks")
+
+# The CI template: nightly, a matrix over SHARDS shards, and only flags replsim documents.
+workflow_path = os.path.join(REPO, ".github", "workflows", "nightly-swarm.yml")
+workflow = yaml.safe_load(open(workflow_path))
+triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads the key `on` as true
+check("schedule" in triggers, "the CI template runs nightly (schedule)")
+matrix = workflow["jobs"]["swarm"]["strategy"]["matrix"]["shard"]
+check(matrix == list(range(int(workflow["env"]["SHARDS"]))), "the matrix is shards 0..SHARDS-1")
+ci_unknown = set()
+ci_verbs = set()
+for job in workflow["jobs"].values():
+    for step in job["steps"]:
+        script = step.get("run", "").replace("\\\n", " ")
+        for line in script.splitlines():
+            m = re.search(r"bin/replsim (\w[\w-]*)(.*)", line)
+            if m:
+                ci_verbs.add(m.group(1))
+                flags = {w for w in shlex.split(m.group(2)) if w.startswith("--")}
+                ci_unknown |= flags - help_flags(m.group(1))
+check(ci_verbs == {"swarm", "merge", "run"} and not ci_unknown,
+      f"the CI template's replsim command lines use documented flags {ci_verbs} {ci_unknown}")
+uploads = " ".join(str(step.get("with", {}).get("path", "")) for job in workflow["jobs"].values()
+                   for step in job["steps"] if "upload-artifact" in step.get("uses", ""))
+check(all(a in uploads for a in ["merged/", "ctest-junit.xml", "property_failures/"]),
+      "CI artifacts: merged summary + JUnit + failure files, property JUnit + shrunk cases")
 
 print(f"{results['passed']} passed, {results['failed']} failed")
 sys.exit(1 if results["failed"] else 0)
