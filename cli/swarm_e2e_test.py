@@ -181,6 +181,10 @@ code, _, err = run("swarm", TINY, "--seeds", SEEDS, "--results", journal, "--res
                    binary=other_build)
 check(code == 2 and "another build" in err, f"resuming with another build is refused ({err})")
 
+# Disk full (/dev/full: every write fails with ENOSPC): a clear error, exit 2, no crash.
+code, _, err = run("swarm", TINY, "--seeds", "1..3", "--jobs", "1", "--results", "/dev/full")
+check(code == 2 and "disk full" in err and "--resume" in err, f"disk full is an error ({err})")
+
 # ---- merge: refusals and missing seeds ----
 shards = []
 for i in range(3):

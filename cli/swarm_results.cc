@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <google/protobuf/util/json_util.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -86,6 +87,9 @@ std::string to_json_line(const proto::SwarmResult& result) {
 
 Result<Journal> read_journal(const std::string& path) {
   Journal journal;
+  struct stat st {};
+  // Not a regular file (/dev/null, a pipe): write-only, nothing to resume.
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return journal;
   std::ifstream in(path, std::ios::binary);
   if (!in) return journal;  // nothing written yet
   std::stringstream buffer;
@@ -125,7 +129,10 @@ Status JournalWriter::open(const std::string& path, uint64_t truncate_to) {
   path_ = path;
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) return Status::io_error(path + ": " + errno_text());
-  if (ftruncate(fd_, static_cast<off_t>(truncate_to)) != 0) {
+  struct stat st {};
+  if (fstat(fd_, &st) != 0) return Status::io_error(path + ": " + errno_text());
+  if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) != truncate_to &&
+      ftruncate(fd_, static_cast<off_t>(truncate_to)) != 0) {
     return Status::io_error(path + ": truncate: " + errno_text());
   }
   return Status::ok();
@@ -143,7 +150,10 @@ Status JournalWriter::append(const proto::SwarmResult& one_seed) {
     }
     written += static_cast<size_t>(n);
   }
-  if (fsync(fd_) != 0) return Status::io_error(path_ + ": fsync: " + errno_text());
+  // fsync is meaningless (EINVAL) on a pipe or device such as /dev/null.
+  if (fsync(fd_) != 0 && errno != EINVAL) {
+    return Status::io_error(path_ + ": fsync: " + errno_text());
+  }
   return Status::ok();
 }
 
