@@ -24,9 +24,10 @@ demo: build
 	  ctest --test-dir $(BUILD_DIR) -L unit --output-on-failure -j $(JOBS); \
 	fi
 
-# Every unit and property test (the slow ones run in `make soak`).
+# Every unit and property test (the slow ones run in `make soak`). JUnit XML for CI systems:
+# $(BUILD_DIR)/ctest-junit.xml (ctest writes it relative to the build directory).
 test: build
-	ctest --test-dir $(BUILD_DIR) -L 'unit|property' --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD_DIR) -L 'unit|property' --output-on-failure -j $(JOBS) --output-junit ctest-junit.xml
 
 # Longer runs: slow tests and 20x the property cases, from a fresh random RapidCheck seed.
 soak: build

@@ -1,6 +1,7 @@
 // The verbs of the replsim command. Each takes the arguments after the verb and returns the
 // process exit code: 0 success, 1 a checker failed (or a determinism mismatch), 2 bad usage
-// or a scenario file that does not load.
+// or a scenario file that does not load; `merge` exits 3 when seeds of the range have no
+// result (and none failed).
 #pragma once
 
 #include <cstdint>

@@ -2,7 +2,9 @@
 // (fork/exec of this binary running `run ... --summary-json`), a progress line, a summary,
 // and every failing seed with the command that reproduces it. --shard I/N keeps the seeds
 // with (seed - A) % N == I so a job array can split one range over many machines; their
-// --json outputs combine with `replsim merge`.
+// --json outputs (or --results journals) combine with `replsim merge`. --results appends each
+// seed's result as it finishes, so `--resume` continues a killed swarm (cli/swarm_results.h);
+// --junit writes JUnit XML for CI systems (cli/junit.h).
 #include <fcntl.h>
 #include <google/protobuf/util/json_util.h>
 #include <sys/wait.h>
@@ -14,10 +16,13 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/junit.h"
 #include "cli/run_report.h"
+#include "cli/swarm_results.h"
 #include "proto/summary.pb.h"
 #include "reports/summary.h"
 
@@ -26,16 +31,25 @@ namespace {
 
 constexpr const char* kSwarmHelp =
     "usage: replsim swarm FILE --seeds A..B [--jobs N] [--shard I/N] [--json OUT]\n"
+    "                          [--results FILE.jsonl [--resume]] [--junit FILE.xml]\n"
     "Runs FILE once per seed in A..B (inclusive), N child processes at a time (default: the\n"
     "number of CPUs), with a progress line (seeds done, failures, ETA). Prints a summary and\n"
     "every failing seed with its reproduction command; exits 1 when any seed failed.\n"
-    "  --shard I/N  run only seeds with (seed - A) % N == I (0 <= I < N), for job arrays\n"
-    "  --json OUT   write the results (proto/summary.proto SwarmResult) for `replsim merge`\n";
+    "  --shard I/N      run only seeds with (seed - A) % N == I (0 <= I < N), for job arrays\n"
+    "  --json OUT       write the results (proto/summary.proto SwarmResult) for `replsim merge`\n"
+    "  --results FILE   append each seed's result as it finishes (JSON Lines, fsynced); an\n"
+    "                   existing non-empty FILE is refused unless --resume is given\n"
+    "  --resume         skip the seeds FILE already holds (same build, scenario, seeds, shard);\n"
+    "                   a torn last line (the swarm died mid-write) is dropped and rerun\n"
+    "  --junit FILE     write JUnit XML: one testcase per seed, failures with the checker, the\n"
+    "                   first offending event and the reproduce command\n";
 
 constexpr const char* kMergeHelp =
-    "usage: replsim merge A.json B.json ... [--json OUT]\n"
-    "Combines the --json outputs of swarm shards: prints the summary and every failing seed\n"
-    "with its reproduction command; exits 1 when any seed failed.\n";
+    "usage: replsim merge A.json|A.jsonl B.json|B.jsonl ... [--json OUT] [--junit FILE.xml]\n"
+    "Combines the --json outputs (or the --results journals, *.jsonl) of swarm shards: prints\n"
+    "the summary, every failing seed with its reproduction command and the seeds of the range\n"
+    "that have no result. Refuses (exit 2) results of different builds, scenario file\n"
+    "contents or seed ranges. Exit 1 when any seed failed, else 3 when seeds are missing.\n";
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -82,7 +96,9 @@ proto::SeedOutcome outcome_of(uint64_t seed, int status, const std::string& summ
     out.set_simulated_s(summary->simulated_s());
     out.set_wall_s(summary->wall_s());
     for (const proto::CheckerOutcome& c : summary->checkers()) {
-      if (!c.passed()) out.add_failed_checkers(c.name());
+      if (c.passed()) continue;
+      out.add_failed_checkers(c.name());
+      *out.add_failures() = c;
     }
   }
   if (!summary.is_ok() || out.exit_code() > 1) {
@@ -109,20 +125,10 @@ void progress(size_t done, size_t total, size_t failed, double elapsed_s, bool t
   }
 }
 
-void finish(proto::SwarmResult* result) {
-  std::map<uint64_t, proto::SeedOutcome> by_seed;
-  for (const proto::SeedOutcome& s : result->seeds()) by_seed[s.seed()] = s;
-  result->clear_seeds();
-  uint32_t passed = 0;
-  for (auto& [seed, s] : by_seed) {
-    passed += s.passed();
-    *result->add_seeds() = s;
-  }
-  result->set_passed(passed);
-  result->set_failed(static_cast<uint32_t>(by_seed.size()) - passed);
-}
-
-int report(const proto::SwarmResult& result, const std::string& json_path) {
+// Prints the summary and the failing seeds; writes --json and --junit. Returns the exit code:
+// 1 when a seed failed, 3 when seeds of the range have no result, 2 on a write error.
+int report(const proto::SwarmResult& result, const std::string& json_path,
+           const std::string& junit_path) {
   double simulated_s = 0;
   double run_wall_s = 0;
   for (const proto::SeedOutcome& s : result.seeds()) {
@@ -143,6 +149,11 @@ int report(const proto::SwarmResult& result, const std::string& json_path) {
                 static_cast<unsigned long long>(s.seed()), s.exit_code(), why.c_str(),
                 s.reproduce().c_str());
   }
+  if (result.missing_seeds_size() > 0) {
+    std::string gaps;
+    for (const std::string& g : result.missing_seeds()) gaps += (gaps.empty() ? "" : ", ") + g;
+    std::printf("MISSING seeds (no result): %s\n", gaps.c_str());
+  }
   if (!json_path.empty()) {
     google::protobuf::util::JsonPrintOptions options;
     options.add_whitespace = true;
@@ -153,12 +164,13 @@ int report(const proto::SwarmResult& result, const std::string& json_path) {
     out << json;
     if (!out) return std::cerr << json_path << ": write failed\n", 2;
   }
-  return result.failed() == 0 ? 0 : 1;
+  if (!junit_path.empty()) {
+    Status written = write_junit(junit_path, {result});
+    if (!written.is_ok()) return std::cerr << written.to_string() << "\n", 2;
+  }
+  if (result.failed() > 0) return 1;
+  return result.missing_seeds_size() > 0 ? 3 : 0;
 }
-
-}  // namespace
-
-namespace {
 
 struct SwarmPlan {
   uint64_t first = 0;
@@ -167,11 +179,13 @@ struct SwarmPlan {
   uint64_t shards = 1;
   unsigned jobs = 1;
   std::string json;
+  std::string junit;
+  std::string results;  // the journal, or empty
+  bool resume = false;
 };
 
-bool parse_plan(const Args& args, SwarmPlan* plan) {
-  std::string error;
-  std::optional<std::string> seeds = flag_value(args, "--seeds", &error);
+bool parse_range(const Args& args, SwarmPlan* plan, std::string* error) {
+  std::optional<std::string> seeds = flag_value(args, "--seeds", error);
   size_t dots = seeds ? seeds->find("..") : std::string::npos;
   if (dots == std::string::npos) return std::cerr << "--seeds A..B is required\n", false;
   auto a = parse_u64(seeds->substr(0, dots));
@@ -179,6 +193,12 @@ bool parse_plan(const Args& args, SwarmPlan* plan) {
   if (!a || !b || *a > *b) return std::cerr << "--seeds: bad range " << *seeds << "\n", false;
   plan->first = *a;
   plan->last = *b;
+  return true;
+}
+
+bool parse_plan(const Args& args, SwarmPlan* plan) {
+  std::string error;
+  if (!parse_range(args, plan, &error)) return false;
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   plan->jobs = cpus > 0 ? static_cast<unsigned>(cpus) : 1;
   if (auto jobs = flag_value(args, "--jobs", &error)) {
@@ -196,8 +216,63 @@ bool parse_plan(const Args& args, SwarmPlan* plan) {
     plan->shard = *i;
     plan->shards = *n;
   }
-  if (auto json = flag_value(args, "--json", &error)) plan->json = *json;
+  plan->json = flag_value(args, "--json", &error).value_or("");
+  plan->junit = flag_value(args, "--junit", &error).value_or("");
+  plan->results = flag_value(args, "--results", &error).value_or("");
+  plan->resume = std::find(args.begin(), args.end(), "--resume") != args.end();
   if (!error.empty()) return std::cerr << error << "\n", false;
+  if (plan->resume && plan->results.empty()) {
+    return std::cerr << "--resume needs --results FILE (the journal to continue)\n", false;
+  }
+  return true;
+}
+
+// Loads the journal of a resumed swarm into `result` (seeds already done) and opens it for
+// appending. Refuses a journal of another build, scenario, range or shard, and an existing
+// journal without --resume (so nothing is overwritten or mixed by accident).
+bool open_journal(const SwarmPlan& plan, proto::SwarmResult* result, JournalWriter* writer) {
+  Result<Journal> journal = read_journal(plan.results);
+  if (!journal.is_ok()) return std::cerr << journal.status().message() << "\n", false;
+  const bool empty = journal->entries.empty() && !journal->torn_tail;
+  if (!empty && !plan.resume) {
+    std::cerr << plan.results << ": already holds results; pass --resume to continue that "
+              << "swarm, or remove the file to start over\n";
+    return false;
+  }
+  for (const proto::SwarmResult& entry : journal->entries) {
+    std::string why = journal_mismatch(*result, entry);
+    const bool same_shard = entry.shards_size() == 1 && entry.shards(0) == result->shards(0);
+    if (why.empty() && !same_shard) why = "is of another --shard (" + entry.shards(0) + ")";
+    if (!why.empty()) {
+      std::cerr << plan.results << ": cannot resume: the journal " << why << "\n";
+      return false;
+    }
+    *result->add_seeds() = entry.seeds(0);
+  }
+  if (journal->torn_tail) {
+    std::cerr << plan.results << ": dropped a torn last line (a seed that was being written "
+              << "when the swarm died); it runs again\n";
+  }
+  Status opened = writer->open(plan.results, journal->good_bytes);
+  if (!opened.is_ok()) return std::cerr << opened.to_string() << "\n", false;
+  return true;
+}
+
+// The header every result of this swarm carries (scenario, range, shard, build, content).
+bool make_header(const std::string& binary, const std::string& file, const SwarmPlan& plan,
+                 proto::SwarmResult* result) {
+  Result<std::string> build_id = sha256_file(binary);
+  Result<std::string> scenario_sha256 = sha256_file(file);
+  if (!build_id.is_ok() || !scenario_sha256.is_ok()) {
+    const Status& s = build_id.is_ok() ? scenario_sha256.status() : build_id.status();
+    return std::cerr << s.message() << "\n", false;
+  }
+  result->set_scenario_file(file);
+  result->set_seed_first(plan.first);
+  result->set_seed_last(plan.last);
+  result->add_shards(std::to_string(plan.shard) + "/" + std::to_string(plan.shards));
+  result->set_build_id(*build_id);
+  result->set_scenario_sha256(*scenario_sha256);
   return true;
 }
 
@@ -205,32 +280,36 @@ bool parse_plan(const Args& args, SwarmPlan* plan) {
 
 int swarm_command(const std::string& binary, const Args& args) {
   if (wants_help(args)) return std::cout << kSwarmHelp, 0;
-  Args files = positionals(args);
+  Args files = positionals(args, {"--resume"});
   SwarmPlan plan;
   if (files.size() != 1) return std::cerr << kSwarmHelp, 2;
   if (!parse_plan(args, &plan)) return 2;
   if (!std::filesystem::exists(files[0])) return std::cerr << files[0] << ": not found\n", 2;
-  std::vector<uint64_t> seeds;
-  for (uint64_t s = plan.first; s <= plan.last; ++s) {
-    if ((s - plan.first) % plan.shards == plan.shard) seeds.push_back(s);
-    if (s == UINT64_MAX) break;
-  }
-  char dir_template[] = "/tmp/replsim-swarm-XXXXXX";
-  if (mkdtemp(dir_template) == nullptr) return std::perror("mkdtemp"), 2;
-  const std::string dir = dir_template;
   proto::SwarmResult result;
-  result.set_scenario_file(files[0]);
-  result.set_seed_first(plan.first);
-  result.set_seed_last(plan.last);
-  result.add_shards(std::to_string(plan.shard) + "/" + std::to_string(plan.shards));
+  if (!make_header(binary, files[0], plan, &result)) return 2;
+  JournalWriter journal;
+  if (!plan.results.empty() && !open_journal(plan, &result, &journal)) return 2;
+  std::set<uint64_t> done;
+  for (const proto::SeedOutcome& s : result.seeds()) done.insert(s.seed());
+  std::vector<uint64_t> todo;
+  const std::vector<uint64_t> seeds = shard_seeds(plan.first, plan.last, plan.shard, plan.shards);
+  for (uint64_t s : seeds) {
+    if (!done.count(s)) todo.push_back(s);
+  }
+  // The children's summaries and logs; under $TMPDIR when set.
+  std::error_code ec;
+  std::string dir_template = (std::filesystem::temp_directory_path(ec) / "replsim-swarm-XXXXXX");
+  if (ec || mkdtemp(dir_template.data()) == nullptr) return std::perror("mkdtemp"), 2;
+  const std::string dir = dir_template;
   const auto start = std::chrono::steady_clock::now();
   const bool tty = isatty(STDERR_FILENO);
   std::map<pid_t, uint64_t> running;
   size_t next = 0;
   size_t failed = 0;
-  while (next < seeds.size() || !running.empty()) {
-    while (next < seeds.size() && running.size() < plan.jobs) {
-      const uint64_t seed = seeds[next++];
+  Status journal_status = Status::ok();
+  while ((next < todo.size() && journal_status.is_ok()) || !running.empty()) {
+    while (next < todo.size() && running.size() < plan.jobs && journal_status.is_ok()) {
+      const uint64_t seed = todo[next++];
       const std::string base = dir + "/seed-" + std::to_string(seed);
       running[spawn(binary, files[0], seed, base + ".json", base + ".log")] = seed;
     }
@@ -243,6 +322,14 @@ int swarm_command(const std::string& binary, const Args& args) {
     proto::SeedOutcome outcome = outcome_of(it->second, status, base + ".json", base + ".log",
                                             reproduce_command(binary, files[0], it->second));
     failed += !outcome.passed();
+    if (!plan.results.empty() && journal_status.is_ok()) {
+      proto::SwarmResult line = result;
+      line.clear_seeds();
+      *line.add_seeds() = outcome;
+      line.set_wall_s(outcome.wall_s());
+      finish_result(&line);
+      journal_status = journal.append(line);
+    }
     *result.add_seeds() = outcome;
     running.erase(it);
     const double elapsed =
@@ -252,36 +339,58 @@ int swarm_command(const std::string& binary, const Args& args) {
   result.set_wall_s(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   std::filesystem::remove_all(dir);
-  finish(&result);
-  return report(result, plan.json);
+  if (!journal_status.is_ok()) {
+    std::cerr << journal_status.to_string() << " (the swarm stopped; the seeds recorded so far "
+              << "are kept: fix the cause and rerun with --resume)\n";
+    return 2;
+  }
+  finish_result(&result);
+  return report(result, plan.json, plan.junit);
 }
+
+namespace {
+
+// A --json output (one SwarmResult) or a --results journal (*.jsonl, one seed a line) as
+// parts to merge. A journal's torn last line is dropped with a note.
+bool load_parts(const std::string& file,
+                std::vector<std::pair<std::string, proto::SwarmResult>>* parts) {
+  if (file.size() > 6 && file.substr(file.size() - 6) == ".jsonl") {
+    if (!std::filesystem::exists(file)) return std::cerr << file << ": not found\n", false;
+    Result<Journal> journal = read_journal(file);
+    if (!journal.is_ok()) return std::cerr << journal.status().message() << "\n", false;
+    if (journal->torn_tail) std::cerr << file << ": ignoring a torn last line\n";
+    for (proto::SwarmResult& entry : journal->entries) parts->push_back({file, entry});
+    return true;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::cerr << file << ": cannot read\n", false;
+  std::stringstream text;
+  text << in.rdbuf();
+  proto::SwarmResult part;
+  auto status = google::protobuf::util::JsonStringToMessage(text.str(), &part);
+  if (!status.ok()) return std::cerr << file << ": " << status.ToString() << "\n", false;
+  parts->push_back({file, part});
+  return true;
+}
+
+}  // namespace
 
 int merge_command(const Args& args) {
   if (wants_help(args)) return std::cout << kMergeHelp, 0;
   Args files = positionals(args);
   if (files.empty()) return std::cerr << kMergeHelp, 2;
   std::string error;
-  std::string out_path = flag_value(args, "--json", &error).value_or("");
-  proto::SwarmResult merged;
+  const std::string json_path = flag_value(args, "--json", &error).value_or("");
+  const std::string junit_path = flag_value(args, "--junit", &error).value_or("");
+  if (!error.empty()) return std::cerr << error << "\n", 2;
+  std::vector<std::pair<std::string, proto::SwarmResult>> parts;
   for (const std::string& file : files) {
-    proto::SwarmResult part;
-    auto status = google::protobuf::util::JsonStringToMessage(read_file(file), &part);
-    if (!status.ok()) return std::cerr << file << ": " << status.ToString() << "\n", 2;
-    if (merged.scenario_file().empty()) {
-      merged.set_scenario_file(part.scenario_file());
-      merged.set_seed_first(part.seed_first());
-      merged.set_seed_last(part.seed_last());
-    } else if (merged.scenario_file() != part.scenario_file()) {
-      std::cerr << file << ": scenario " << part.scenario_file() << " differs from "
-                << merged.scenario_file() << "\n";
-      return 2;
-    }
-    for (const std::string& shard : part.shards()) merged.add_shards(shard);
-    for (const proto::SeedOutcome& s : part.seeds()) *merged.add_seeds() = s;
-    merged.set_wall_s(std::max(merged.wall_s(), part.wall_s()));
+    if (!load_parts(file, &parts)) return 2;
   }
-  finish(&merged);
-  return report(merged, out_path);
+  if (parts.empty()) return std::cerr << "merge: the inputs hold no results\n", 2;
+  Result<proto::SwarmResult> merged = merge_results(parts);
+  if (!merged.is_ok()) return std::cerr << "merge: " << merged.status().message() << "\n", 2;
+  return report(*merged, json_path, junit_path);
 }
 
 }  // namespace replsim::cli
