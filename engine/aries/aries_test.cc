@@ -5,6 +5,7 @@
 
 #include "engine/aries/aries_index.h"
 #include "engine/aries/aries_test_util.h"
+#include "engine/aries/log_record.h"
 #include "engine/aries/page_frame.h"
 
 namespace replsim::aries {
@@ -76,6 +77,40 @@ TEST(PageFrame, ShorterFrameOverALongerOneDecodesAsTheShorterOne) {
   ASSERT_EQ(decode_frame(slot, shape, &h, &got), FrameState::kValid);
   EXPECT_EQ(h.page_lsn, 9u);
   EXPECT_EQ(got, one);
+}
+
+// Found by fuzz/aries_record_fuzz: a frame whose checksums match but whose header claims more
+// entries than its payload can hold sized a vector from the claim (an out-of-memory abort).
+TEST(PageFrame, EntryCountThePayloadCannotHoldIsCorruptNotAnAllocation) {
+  merkle::MerkleShape shape{2, 2};
+  std::vector<merkle::LeafEntry> none;
+  std::string frame = encode_frame(0, 7, none, merkle::bucket_hash_of(none), 4096);
+  const uint32_t count = 0xffffffffu;  // the count field (bytes 12..16), then re-checksum
+  std::memcpy(&frame[12], &count, 4);
+  const uint32_t crc = merkle::crc32c(std::string_view(frame).substr(8, kFrameHeaderBytes - 8));
+  std::memcpy(&frame[4], &crc, 4);
+  FrameHeader h;
+  std::vector<merkle::LeafEntry> got;
+  ASSERT_EQ(decode_header(frame, &h), FrameState::kValid);
+  EXPECT_EQ(decode_frame(frame, shape, &h, &got), FrameState::kCorrupt);
+  EXPECT_TRUE(got.empty());
+}
+
+// Found by fuzz/aries_record_fuzz: a record claiming LSN 0 ("no LSN") decoded when read at 0,
+// and re-encoding it tripped encode_record's assertion.
+TEST(LogRecordCodec, NoRecordDecodesAtLsnZero) {
+  LogRecord rec;
+  rec.type = RecordType::kCommit;
+  rec.lsn = 16;
+  rec.wal_index = 3;
+  std::string bytes = encode_record(rec);
+  LogRecord out;
+  ASSERT_EQ(decode_record(bytes, 16, &out), bytes.size());
+  const uint64_t zero = 0;  // the LSN field (bytes 8..16), then re-checksum
+  std::memcpy(&bytes[8], &zero, 8);
+  const uint32_t crc = merkle::crc32c(std::string_view(bytes).substr(8));
+  std::memcpy(&bytes[4], &crc, 4);
+  EXPECT_EQ(decode_record(bytes, 0, &out), 0u);
 }
 
 TEST(AriesIndex, ProcessCrashKeepsEverythingAndRecoversEqualToStorage) {

@@ -77,6 +77,9 @@ FrameState decode_frame(std::string_view bytes, const merkle::MerkleShape& shape
   if (kFrameHeaderBytes + header->payload_bytes > bytes.size()) return FrameState::kCorrupt;
   const std::string_view payload = bytes.substr(kFrameHeaderBytes, header->payload_bytes);
   if (merkle::crc32c(payload) != header->payload_crc) return FrameState::kCorrupt;
+  // Each entry takes at least 30 bytes: a count the payload cannot hold is corrupt (and must
+  // not size the vector: a checksummed header may still lie, e.g. written by a bug).
+  if (header->count > payload.size() / (8 + merkle::kHashBytes + 2)) return FrameState::kCorrupt;
   Reader r(payload);
   entries->resize(header->count);
   for (merkle::LeafEntry& e : *entries) {
