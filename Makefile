@@ -3,6 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
 .PHONY: all bootstrap configure build demo test soak bench format clean
+.PHONY: fuzz-build fuzz fuzz-seeds sanitize sanitize-soak
 
 all: build
 
@@ -28,10 +29,12 @@ demo: build
 # $(BUILD_DIR)/ctest-junit.xml (ctest writes it relative to the build directory).
 test: build
 	ctest --test-dir $(BUILD_DIR) -L 'unit|property' --output-on-failure -j $(JOBS) --output-junit ctest-junit.xml
+	@$(MAKE) --no-print-directory sanitize
 
 # Longer runs: slow tests and 20x the property cases, from a fresh random RapidCheck seed.
 soak: build
 	REPLSIM_SOAK=1 RC_PARAMS="max_success=4000" ctest --test-dir $(BUILD_DIR) -L 'unit|property|slow' --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory sanitize-soak
 
 bench: build
 	@scripts/run_benches $(BUILD_DIR)
@@ -40,4 +43,34 @@ format:
 	@find engine sim runtime cli reports bench property_tests scenarios -name '*.h' -o -name '*.cc' 2>/dev/null | xargs -r clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) build-debug
+	rm -rf $(BUILD_DIR) build-debug $(FUZZ_DIR)
+
+# --- Fuzzing and the sanitizer pass (docs/fuzzing.md) ---
+# One clang build (preset `fuzz`, build-fuzz/) with ASan + UBSan and libFuzzer coverage serves
+# both: the libFuzzer targets in fuzz/ and the sanitized run of the tests and scenarios.
+FUZZ_DIR ?= build-fuzz
+FUZZ_S ?= 600
+
+fuzz-build: bootstrap
+	@if [ ! -f $(FUZZ_DIR)/build.ninja ]; then cmake --preset fuzz; fi
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzzers
+
+# Every fuzz target for FUZZ_S seconds (default 600); one table of execs/s and totals.
+fuzz: fuzz-build
+	fuzz/run_fuzzers.sh $(FUZZ_DIR) $(FUZZ_S)
+
+# Rewrites the seed corpora from real runs (fuzz/seed_corpus.cc).
+fuzz-seeds: fuzz-build
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_seeds
+	$(FUZZ_DIR)/bin/fuzz_seeds fuzz/corpus .
+
+# Part of `make test`: under ASan + UBSan, the unit tests, the scenario library at seed 1, and
+# each fuzz target over its corpus plus 10 s of fresh inputs.
+sanitize: fuzz-build
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	fuzz/sanitize.sh $(FUZZ_DIR) test
+
+# Part of `make soak`: what `sanitize` leaves out (see fuzz/sanitize.sh).
+sanitize-soak: fuzz-build
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	fuzz/sanitize.sh $(FUZZ_DIR) soak

@@ -7,6 +7,7 @@
 #include "engine/aries/aries_index.h"
 #include "engine/aries/aries_test_util.h"
 #include "engine/aries/extent_allocator.h"
+#include "engine/aries/log_record.h"
 #include "engine/aries/page_frame.h"
 
 namespace replsim::aries {
@@ -129,6 +130,23 @@ TEST(ExtentAllocator, FirstFitCoalescesAndRebuildsFromTheUsedExtents) {
   EXPECT_EQ(a.end_slot(), 106u);
   EXPECT_FALSE(a.init({{100, 3}, {102, 1}}));  // overlap: corruption
   EXPECT_FALSE(a.init({{99, 1}}));             // inside the primary frames
+}
+
+// Found by fuzz/aries_record_fuzz: a record claiming LSN 0 ("no LSN") decoded when read at 0,
+// and re-encoding it tripped encode_record's assertion.
+TEST(LogRecordCodec, NoRecordDecodesAtLsnZero) {
+  LogRecord rec;
+  rec.type = RecordType::kCommit;
+  rec.lsn = 16;
+  rec.wal_index = 3;
+  std::string bytes = encode_record(rec);
+  LogRecord out;
+  ASSERT_EQ(decode_record(bytes, 16, &out), bytes.size());
+  const uint64_t zero = 0;  // the LSN field (bytes 8..16), then re-checksum
+  std::memcpy(&bytes[8], &zero, 8);
+  const uint32_t crc = merkle::crc32c(std::string_view(bytes).substr(8));
+  std::memcpy(&bytes[4], &crc, 4);
+  EXPECT_EQ(decode_record(bytes, 0, &out), 0u);
 }
 
 TEST(AriesIndex, ProcessCrashKeepsEverythingAndRecoversEqualToStorage) {

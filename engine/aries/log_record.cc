@@ -133,7 +133,8 @@ size_t decode_record(std::string_view bytes, uint64_t lsn, LogRecord* out) {
   if (!r.get(&out->lsn) || !r.get(&type) || !r.get(&out->txn) || !r.get(&out->prev_lsn)) {
     return 0;
   }
-  if (out->lsn != lsn || type < 1 || type > 6) return 0;
+  // LSN 0 means "no LSN" (log_manager.h): no record is ever written there.
+  if (out->lsn != lsn || lsn == 0 || type < 1 || type > 6) return 0;
   out->type = static_cast<RecordType>(type);
   if (!decode_payload(&r, out) || r.pos() != len - 8) return 0;
   return len;

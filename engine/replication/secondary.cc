@@ -131,13 +131,15 @@ void Secondary::send_request(proto::NodeEnvelope out, uint32_t expected) {
   request_attempts_ = 0;
   pending_request_ = std::move(out);
   uint64_t session = session_;
+  // The closure holds itself weakly (a strong self-reference is a cycle: leaked); the retry
+  // timer holds it strongly, so it lives exactly as long as a retry is pending.
   auto attempt = std::make_shared<std::function<void()>>();
-  *attempt = [this, session, attempt] {
+  *attempt = [this, session, weak = std::weak_ptr<std::function<void()>>(attempt)] {
     request_timer_ = kNoTimer;
     if (session != session_ || expected_ == 0) return;
     if (request_attempts_++ >= kRequestAttemptsMax) return schedule_reconnect();
     send_envelope(env_, primary_hint(), pending_request_);
-    request_timer_ = env_.schedule(kRequestRetryUs, [attempt] { (*attempt)(); });
+    request_timer_ = env_.schedule(kRequestRetryUs, [self = weak.lock()] { (*self)(); });
   };
   (*attempt)();
 }

@@ -28,9 +28,10 @@ void Secondary::activate(const std::string& token_hex, bool clear,
   activation_attempts_ = 0;
   activation_session_ = env_.random().next_u64() | 1;
   std::string proof = sha256("proof|" + token.secret());
+  // Held weakly by itself (a strong self-reference is a leaked cycle), strongly by the timer.
   auto attempt = std::make_shared<std::function<void()>>();
   std::weak_ptr<bool> alive = alive_;
-  *attempt = [this, alive, proof, attempt] {
+  *attempt = [this, alive, proof, weak = std::weak_ptr<std::function<void()>>(attempt)] {
     if (alive.expired() || !activation_done_) return;
     if (activation_attempts_ >= kActivationAttemptsMax) {
       auto done = std::move(activation_done_);
@@ -46,7 +47,7 @@ void Secondary::activate(const std::string& token_hex, bool clear,
     r->set_session(activation_session_);
     r->set_cluster_id(options_.cluster_id);
     send_envelope(env_, to, out);
-    activation_timer_ = env_.schedule(kActivationRetryUs, [attempt] { (*attempt)(); });
+    activation_timer_ = env_.schedule(kActivationRetryUs, [self = weak.lock()] { (*self)(); });
   };
   (*attempt)();
 }
