@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/types.h"
+#include "sim/harness/snapshot_data.h"
 
 namespace replsim::harness {
 
@@ -24,8 +25,8 @@ struct StateSnapshot {
   bool primary = false;
   std::string state;  // replication state ("stream-wals", "running", ...)
   uint64_t epoch = 0;
-  uint64_t index = 0;                       // primary: last_wal; secondary: last_remote_wal
-  std::map<std::string, std::string> data;  // replicated path → plaintext value
+  uint64_t index = 0;  // primary: last_wal; secondary: last_remote_wal
+  SnapshotData data;   // replicated path → plaintext value
   std::string merkle_root;
   std::vector<std::string> local_paths;  // local data (tokens, local/...) paths
   // False for a status-only sample: `data` and `local_paths` were not taken (empty).
@@ -68,12 +69,12 @@ struct RecoveryRecord {
   uint32_t node = 0;
   bool primary = false;
   uint64_t epoch = 0;
-  uint64_t index = 0;                       // last_wal / last_remote_wal after recovery
-  std::string index_root;                   // merkle root of the recovered index
-  std::string rebuilt_root;                 // root rebuilt from storage ("" = not computed)
-  bool storage_whole = true;                // storage holds only whole transactions
-  std::string storage_detail;               // when not whole: which transaction is partial
-  std::map<std::string, std::string> data;  // replicated state after recovery
+  uint64_t index = 0;          // last_wal / last_remote_wal after recovery
+  std::string index_root;      // merkle root of the recovered index
+  std::string rebuilt_root;    // root rebuilt from storage ("" = not computed)
+  bool storage_whole = true;   // storage holds only whole transactions
+  std::string storage_detail;  // when not whole: which transaction is partial
+  SnapshotData data;           // replicated state after recovery
 };
 
 // A limit and the value seen against it.

@@ -11,8 +11,15 @@ static std::string open_value(const Barrier& b, const std::string& path,
   return plain.is_ok() ? std::move(plain.value()) : std::string("<undecryptable>");
 }
 
-bool SnapshotCache::take(uint32_t cluster, const cluster::Node& n,
-                         std::map<std::string, std::string>* data,
+const std::string* SnapshotCache::intern(std::string plain) {
+  auto it = plain_.find(plain);
+  if (it != plain_.end()) return it->second;
+  const std::string* s = arena_->add(std::move(plain));
+  plain_.emplace(*s, s);
+  return s;
+}
+
+bool SnapshotCache::take(uint32_t cluster, const cluster::Node& n, SnapshotData* data,
                          std::vector<std::string>* local_paths) {
   const Store* store = n.store();
   const Barrier* barrier = n.barrier();
@@ -25,6 +32,7 @@ bool SnapshotCache::take(uint32_t cluster, const cluster::Node& n,
     slot.entries.clear();
   }
   data->clear();
+  data->reserve(slot.entries.size() + 1);
   local_paths->clear();
   // Both the store's index and the cache are in path order: one merge walk. A cached path
   // passed over is gone from the store; a cached path is replicated (same mount table).
@@ -40,16 +48,17 @@ bool SnapshotCache::take(uint32_t cluster, const cluster::Node& n,
       continue;
     }
     if (!cached) {
-      e = slot.entries.emplace_hint(e, path, Entry{stored, open_value(*barrier, path, stored)});
+      e = slot.entries.emplace_hint(
+          e, path, Entry{stored, arena_->add(path), intern(open_value(*barrier, path, stored))});
       ++decrypted_;
     } else if (e->second.stored != stored) {
       e->second.stored = stored;
-      e->second.plain = open_value(*barrier, path, stored);
+      e->second.plain = intern(open_value(*barrier, path, stored));
       ++decrypted_;
     } else {
       ++reused_;
     }
-    data->emplace_hint(data->end(), path, e->second.plain);
+    data->push_back(arena_, e->second.path, e->second.plain);
     ++e;
   }
   slot.entries.erase(e, slot.entries.end());

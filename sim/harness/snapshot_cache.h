@@ -12,15 +12,22 @@
 // are equal and the barrier's keyring and the mount table's local prefixes are equal to
 // those the cache was filled under (else the cluster's cache starts over). The runner can
 // verify this on every snapshot (ScenarioConfig::cross_check_data).
+//
+// Memory: the snapshots it returns point into one StringArena per cache (SnapshotData), where
+// each path and each distinct plaintext is stored once for the run (a value equal to one
+// another cluster already decrypted is shared with it), instead of a copy per snapshot.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/cluster/node.h"
 #include "engine/storage/barrier.h"
+#include "sim/harness/snapshot_data.h"
 
 namespace replsim::harness {
 
@@ -29,7 +36,7 @@ class SnapshotCache {
   // The node's replicated data (path → plaintext, "<undecryptable>" when decryption fails)
   // and local paths (in path order), for cache slot `cluster`. False (outputs untouched)
   // while the node is standby.
-  bool take(uint32_t cluster, const cluster::Node& n, std::map<std::string, std::string>* data,
+  bool take(uint32_t cluster, const cluster::Node& n, SnapshotData* data,
             std::vector<std::string>* local_paths);
   // Values decrypted / reused so far (evidence for tests).
   uint64_t decrypted() const { return decrypted_; }
@@ -37,15 +44,21 @@ class SnapshotCache {
 
  private:
   struct Entry {
-    std::string stored;  // the value as stored (ciphertext)
-    std::string plain;   // what the barrier made of it
+    std::string stored;        // the value as stored (ciphertext)
+    const std::string* path;   // the path, in arena_
+    const std::string* plain;  // what the barrier made of it, in arena_
   };
+  // The arena's copy of `plain` (one per distinct plaintext of the run).
+  const std::string* intern(std::string plain);
   struct Slot {
     Keyring keyring;
     std::vector<std::string> local_prefixes;
     std::map<std::string, Entry, std::less<>> entries;  // replicated paths only
   };
   std::map<uint32_t, Slot> slots_;
+  std::shared_ptr<StringArena> arena_ = std::make_shared<StringArena>();
+  // Plaintexts in arena_ by content (lookups only: never iterated).
+  std::unordered_map<std::string_view, const std::string*> plain_;
   uint64_t decrypted_ = 0;
   uint64_t reused_ = 0;
 };

@@ -212,8 +212,8 @@ std::string WriteModel::key_disallowed(const std::string& key, const KeyWrites* 
   return why.str();
 }
 
-std::string WriteModel::state_disallowed(const std::map<std::string, std::string>& data,
-                                         uint64_t epoch, uint64_t index, TimeUs time_us) const {
+std::string WriteModel::state_disallowed(const SnapshotData& data, uint64_t epoch, uint64_t index,
+                                         TimeUs time_us) const {
   // Both maps are in key order: merge them, checking each workload key once.
   auto workload = [](const std::string& k) { return k.compare(0, 3, "kv/") == 0; };
   const Lineage l = lineage(epoch, index);

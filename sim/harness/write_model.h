@@ -57,8 +57,8 @@ class WriteModel {
                          uint64_t epoch, uint64_t index, TimeUs time_us) const;
   // disallowed() over every workload key ("kv/...") of `data` and of the writes, in key
   // order; "" if none.
-  std::string state_disallowed(const std::map<std::string, std::string>& data, uint64_t epoch,
-                               uint64_t index, TimeUs time_us) const;
+  std::string state_disallowed(const SnapshotData& data, uint64_t epoch, uint64_t index,
+                               TimeUs time_us) const;
 
  private:
   // The epochs a state at (epoch, index) walks back through, with the index it holds of each
