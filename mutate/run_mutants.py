@@ -9,8 +9,8 @@ is reported as "unanchored" and needs re-anchoring, never silently skipped).
 For each mutant, in a scratch copy of the source tree (build-mutate/src, one build directory
 reused for every mutant so ninja and ccache rebuild only the mutated file and relink):
   1. apply it and build the test binaries (a mutant that does not compile is "stillborn");
-  2. the property layer: the three property binaries at the CI budget
-     (RC_PARAMS="max_success=200 seed=1"), stopping at the first failure;
+  2. the property layer: each property of the three property binaries at the CI budget
+     (RC_PARAMS="max_success=200 seed=1", no shrinking), stopping at the first failure;
   3. the scenario layer, only if the property layer missed it: every scenario of the library
      (scenarios/*.textproto and scenarios/regressions/*.textproto) at seeds 1 and 2, cheapest
      first, stopping at the first failure;
@@ -23,6 +23,7 @@ module, and a JSON result (--json, default build-mutate/mutation.json).
 """
 import argparse
 import concurrent.futures
+import hashlib
 import json
 import os
 import re
@@ -35,6 +36,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROPERTY_TESTS = ["consistency_property_test", "isolation_property_test",
                   "liveness_property_test"]
 PROPERTY_PARAMS = "max_success=200 seed=1"
+# A mutant needs a verdict, not a shrunk case: no shrinking. Each property runs on its own
+# (--gtest_filter), so the layer stops at the first failing property.
+MUTANT_PARAMS = PROPERTY_PARAMS + " noshrink=1"
 SEEDS = [1, 2]
 MODULES = ["storage", "barrier", "wal", "merkle", "aries", "replication", "cluster"]
 
@@ -77,7 +81,9 @@ def parse_mutant(path):
 
 def sync_tree(src_dir):
     """Copies the tracked files of the worktree into src_dir, rewriting only files whose
-    content differs (unchanged files keep their mtime, so ninja rebuilds nothing for them)."""
+    content differs (unchanged files keep their mtime, so ninja rebuilds nothing for them).
+    Returns a digest of the whole tree (the baseline cache key)."""
+    digest = hashlib.sha256()
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                            cwd=ROOT, check=True, capture_output=True).stdout.split(b"\0")
     for rel in files:
@@ -90,6 +96,7 @@ def sync_tree(src_dir):
             continue
         with open(a, "rb") as f:
             data = f.read()
+        digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
         if os.path.isfile(b):
             with open(b, "rb") as f:
                 if f.read() == data:
@@ -98,6 +105,7 @@ def sync_tree(src_dir):
         with open(b, "wb") as f:
             f.write(data)
         shutil.copymode(a, b)
+    return digest.hexdigest()
 
 
 RUNNING = set()  # test processes of this script still running (stopped by stop_all)
@@ -130,9 +138,25 @@ class Tests:
         self.timeout = {}
         self.broken = set()  # failing at baseline
 
+    def properties(self):
+        """Each property (binary, gtest name) of the property binaries: a property that fails
+        at baseline is set aside on its own, the others of its binary still count."""
+        if not hasattr(self, "_properties"):
+            self._properties = []
+            for t in PROPERTY_TESTS:
+                out = subprocess.run([os.path.join(self.bin, t), "--gtest_list_tests"],
+                                     capture_output=True, text=True, check=True).stdout
+                suite = ""
+                for line in out.splitlines():
+                    if not line.startswith(" "):
+                        suite = line.strip()
+                    elif line.strip():
+                        self._properties.append((t, suite + line.strip().split()[0]))
+        return self._properties
+
     def layer(self, name):
         if name == "property":
-            return [("property", t) for t in PROPERTY_TESTS]
+            return [("property", t) for t in self.properties()]
         return [("scenario", (s, seed)) for s in self.scenarios for seed in SEEDS]
 
     def stop_all(self):
@@ -143,15 +167,17 @@ class Tests:
             p.kill()
 
     def label(self, kind, what):
-        return what if kind == "property" else f"{os.path.basename(what[0])[:-10]}.seed{what[1]}"
+        if kind == "property":
+            return what[1]
+        return f"{os.path.basename(what[0])[:-10]}.seed{what[1]}"
 
     def run_one(self, kind, what, tag, timeout):
         log = os.path.join(self.logs, f"{tag}.{self.label(kind, what)}.log")
         env = dict(os.environ)
         if kind == "property":
-            env["RC_PARAMS"] = PROPERTY_PARAMS
+            env["RC_PARAMS"] = PROPERTY_PARAMS if tag == "baseline" else MUTANT_PARAMS
             env["REPLSIM_FAILURE_DIR"] = os.path.join(self.logs, "property_failures")
-            cmd = ["nice", os.path.join(self.bin, what)]
+            cmd = ["nice", os.path.join(self.bin, what[0]), f"--gtest_filter={what[1]}"]
         else:
             cmd = ["nice", os.path.join(self.bin, "replsim"), "run", what[0], "--seed",
                    str(what[1])]
@@ -164,12 +190,30 @@ def build(build_dir, jobs, log):
                build_dir, log=log)
 
 
-def baseline(tests, order_by_cost, parallel):
+def baseline(tests, order_by_cost, parallel, cache_path, tree):
+    """Runs every test on the unmutated tree (verdicts cached per tree digest in cache_path, so
+    a restarted run does not pay for them again)."""
+    cache = {}
+    if os.path.isfile(cache_path):
+        with open(cache_path) as f:
+            cache = json.load(f)
+    if cache.get("tree") != tree:
+        cache = {"tree": tree, "tests": {}}
     costs = {}
     items = tests.layer("property") + tests.layer("scenario")
+
+    def one(kw):
+        label = tests.label(kw[0], kw[1])
+        if label not in cache["tests"]:
+            ok, secs, _ = tests.run_one(kw[0], kw[1], "baseline", 1800)
+            cache["tests"][label] = [ok, secs]
+            with open(cache_path, "w") as f:
+                json.dump(cache, f)
+        return cache["tests"][label]
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=parallel) as pool:
-        verdicts = list(pool.map(lambda kw: tests.run_one(kw[0], kw[1], "baseline", 1800), items))
-    for (kind, what), (ok, secs, _) in zip(items, verdicts):
+        verdicts = list(pool.map(one, items))
+    for (kind, what), (ok, secs) in zip(items, verdicts):
         label = tests.label(kind, what)
         costs[label] = secs
         # Room for a slower machine or a busier moment; a mutant that takes longer
@@ -228,7 +272,9 @@ def restore(src_dir, m, original):
         f.write(original)
 
 
-def summarize(results, wall_s, json_path):
+def summarize(results, wall_s, json_path, quiet=False):
+    """Prints the scores (unless quiet) and writes the JSON result."""
+    say = (lambda *a, **k: None) if quiet else print
     counted = [r for r in results if r["status"] in ("killed", "survived")]
     total = len(counted)
 
@@ -243,27 +289,27 @@ def summarize(results, wall_s, json_path):
         "property": score(by_property, counted),
         "property+scenario": score(by_any, counted),
     }
-    print("\nmutation score per layer (killed / mutants that compiled and anchored):")
+    say("\nmutation score per layer (killed / mutants that compiled and anchored):")
     for name, (k, n, pct) in layers.items():
-        print(f"  {name:20s} {k:3d} / {n:3d}  {pct:5.1f} %")
-    print("\nper module (property layer, then property + scenario layers):")
+        say(f"  {name:20s} {k:3d} / {n:3d}  {pct:5.1f} %")
+    say("\nper module (property layer, then property + scenario layers):")
     modules = {}
     for mod in MODULES:
         rows = [r for r in counted if r["module"] == mod]
         p = score(by_property, rows)
         a = score(by_any, rows)
         modules[mod] = {"mutants": len(rows), "killed_by_property": p[0], "killed": a[0]}
-        print(f"  {mod:12s} {p[0]:2d}/{p[1]:2d} {p[2]:5.1f} %   {a[0]:2d}/{a[1]:2d} {a[2]:5.1f} %")
+        say(f"  {mod:12s} {p[0]:2d}/{p[1]:2d} {p[2]:5.1f} %   {a[0]:2d}/{a[1]:2d} {a[2]:5.1f} %")
     survivors = [r for r in counted if r["status"] == "survived"]
-    print(f"\nsurvivors ({len(survivors)}):")
+    say(f"\nsurvivors ({len(survivors)}):")
     for r in survivors:
-        print(f"  {r['name']:40s} module {r['module']:12s} {r['file']}")
+        say(f"  {r['name']:40s} module {r['module']:12s} {r['file']}")
     other = [r for r in results if r["status"] not in ("killed", "survived")]
     if other:
-        print(f"\nnot counted ({len(other)}):")
+        say(f"\nnot counted ({len(other)}):")
         for r in other:
-            print(f"  {r['name']:40s} {r['status']}: {r.get('detail', '')}")
-    print(f"\nwall time {wall_s:.0f} s")
+            say(f"  {r['name']:40s} {r['status']}: {r.get('detail', '')}")
+    say(f"\nwall time {wall_s:.0f} s")
     out = {
         "mutants": len(results),
         "counted": total,
@@ -280,7 +326,7 @@ def summarize(results, wall_s, json_path):
     os.makedirs(os.path.dirname(json_path), exist_ok=True)
     with open(json_path, "w") as f:
         json.dump(out, f, indent=1)
-    print(f"JSON result: {json_path}")
+    say(f"JSON result: {json_path}")
 
 
 def main():
@@ -299,6 +345,10 @@ def main():
                for f in sorted(os.listdir(patch_dir)) if f.endswith(".mut")]
     if args.only:
         mutants = [m for m in mutants if re.search(args.only, m["name"])]
+    # Round-robin over modules: a run stopped early has still covered every module.
+    by_module = {mod: [m for m in mutants if m["module"] == mod] for mod in MODULES}
+    mutants = [by_module[mod][i] for i in range(len(mutants)) for mod in MODULES
+               if i < len(by_module[mod])]
     if args.list:
         bad = 0
         for m in mutants:
@@ -315,7 +365,7 @@ def main():
     logs = os.path.join(args.scratch, "logs")
     os.makedirs(logs, exist_ok=True)
     print(f"syncing the source into {src}", flush=True)
-    sync_tree(src)
+    tree = sync_tree(src)
     env = dict(os.environ)
     env.setdefault("CCACHE_BASEDIR", os.path.dirname(ROOT))
     os.environ.update(env)
@@ -335,7 +385,9 @@ def main():
     if args.no_scenarios:
         scenarios = []
     tests = Tests(build_dir, src, logs, scenarios)
-    baseline(tests, order_by_cost=True, parallel=args.parallel)
+    baseline(tests, order_by_cost=True, parallel=args.parallel,
+             cache_path=os.path.join(args.scratch, "baseline.json"), tree=tree)
+    json_path = args.json or os.path.join(args.scratch, "mutation.json")
     results = []
     for m in mutants:
         r = {"name": m["name"], "module": m["module"], "file": m["file"],
@@ -359,9 +411,10 @@ def main():
         print(f"{m['name']:40s} {m['module']:12s} {r['status']:10s} "
               f"{r.get('layer') or ''} {r.get('by') or r.get('detail') or ''}", flush=True)
         results.append(r)
+        # The JSON so far after every mutant: a run cut short still has its results.
+        summarize(results, time.monotonic() - started, json_path, quiet=True)
     build(build_dir, args.jobs, os.path.join(logs, "build.restore.log"))
-    summarize(results, time.monotonic() - started,
-              args.json or os.path.join(args.scratch, "mutation.json"))
+    summarize(results, time.monotonic() - started, json_path)
     return 0
 
 
