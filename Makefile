@@ -2,7 +2,7 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap configure build demo test soak bench format clean
+.PHONY: all bootstrap configure build demo test soak bench format clean mutate
 .PHONY: fuzz-build fuzz fuzz-seeds sanitize sanitize-soak
 
 all: build
@@ -35,6 +35,12 @@ test: build
 soak: build
 	REPLSIM_SOAK=1 RC_PARAMS="max_success=4000" ctest --test-dir $(BUILD_DIR) -L 'unit|property|slow' --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory sanitize-soak
+
+# Mutation testing (docs/mutation.md): every engine mutant of mutate/patches/ against the CI
+# property budget, then the scenario library at seeds 1..2; the score per layer and module,
+# the survivors, and build-mutate/mutation.json. Scratch copy and build in build-mutate/.
+mutate: configure
+	python3 mutate/run_mutants.py --jobs $(JOBS)
 
 bench: build
 	@scripts/run_benches $(BUILD_DIR)

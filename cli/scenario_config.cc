@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <map>
 
+#include "sim/harness/checkers.h"
+
 namespace replsim::cli {
 namespace {
 
@@ -138,6 +140,12 @@ const char* map_checker(proto::Checker checker) {
       return harness::kCheckBounds;
     case proto::SECURITY:
       return harness::kCheckSecurity;
+    case proto::INDEX_STATE:
+      return harness::kCheckIndexState;
+    case proto::MERKLE_LOOP:
+      return harness::kCheckMerkleLoop;
+    case proto::LEADER_STABILITY:
+      return harness::kCheckLeaderStability;
     default:
       break;
   }

@@ -37,8 +37,10 @@ RC_GTEST_PROP(Consistency, SecondariesReadTheirWritesAndNeverGoBack, ()) {
   auto config = *gen_scenario(o);
   config.workload.placement = harness::ClientPlacement::kSecondariesOnly;
   const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
-  run_and_check(config, seed, {harness::kCheckReadAfterWrite, harness::kCheckMonotonicPositions},
-                "read_after_write");
+  run_and_check(
+      config, seed,
+      {harness::kCheckReadAfterWrite, harness::kCheckMonotonicPositions, harness::kCheckIndexState},
+      "read_after_write");
 }
 
 RC_GTEST_PROP(Consistency, RecoveredIndexAndStorageAreWhole, ()) {

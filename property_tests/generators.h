@@ -15,6 +15,19 @@ struct GenOptions {
   size_t faults_max = 6;
   size_t actions_max = 2;
   bool logins = false;  // weight logins and token uses up (local-stays-local)
+  // Swarm testing: each case switches on a random non-empty subset of `kinds` and of the
+  // optional workload features (deletes, lists, logins + token uses; reads and writes are
+  // always on), so rare combinations are not drowned by the others.
+  bool swarm = true;
+  // Operator races: an action may be followed within 10 ms by a second one on another cluster
+  // (two promotions, promote + unplanned failover, demote + update-primary).
+  bool races = true;
+  // Faults aimed at transitions: an action may be followed within 5 ms by a crash, disk full
+  // or (unbounded) fsync failure of the cluster it acts on (only kinds in `kinds`).
+  bool transition_faults = true;
+  // A rogue cluster (never activated) tries to join with bad tokens 1-2 times.
+  bool rogue = false;
+  uint32_t secondaries_max = 7;  // clusters up to 8; most cases have 1-2 secondaries
 };
 
 rc::Gen<harness::ScenarioConfig> gen_scenario(GenOptions options);

@@ -30,6 +30,7 @@ RC_GTEST_PROP(Isolation, BatchesAndQueuesStayWithinTheirLimits, ()) {
 RC_GTEST_PROP(Isolation, NoPlaintextOnDiskOrWireAndNoDataWithoutActivation, ()) {
   GenOptions o;
   o.regime = FaultRegime::kUnbounded;
+  o.rogue = true;  // a rogue cluster tries forged, replayed, expired and re-bound tokens
   auto config = *gen_scenario(o);
   const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
   run_and_check(config, seed, {harness::kCheckSecurity}, "security");

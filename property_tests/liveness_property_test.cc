@@ -11,7 +11,10 @@ namespace {
 RC_GTEST_PROP(Liveness, ClustersConvergeWithinTheBoundAfterBoundedFaults, ()) {
   auto config = *gen_scenario(GenOptions{});
   const uint64_t seed = *rc::gen::arbitrary<uint64_t>();
-  harness::RunResult r = run_and_check(config, seed, {harness::kCheckConvergence}, "convergence");
+  harness::RunResult r = run_and_check(
+      config, seed,
+      {harness::kCheckConvergence, harness::kCheckMerkleLoop, harness::kCheckLeaderStability},
+      "convergence");
   RC_ASSERT(r.converged_after_us >= 0);
 }
 

@@ -90,6 +90,11 @@ proto::Scenario to_scenario_proto(const harness::ScenarioConfig& c, uint64_t see
     cl->set_name("c" + std::to_string(i));
     cl->set_role(i == 0 ? proto::PRIMARY : proto::SECONDARY);
   }
+  if (c.topology.rogue_cluster) {
+    proto::Cluster* cl = s.mutable_topology()->add_clusters();
+    cl->set_name("rogue");
+    cl->set_role(proto::ROGUE);
+  }
   s.mutable_clock()->set_disabled(!c.topology.clock.enabled);
   s.mutable_clock()->set_offset_ms_max(c.topology.clock.offset_max_us / 1000.0);
   s.mutable_clock()->set_drift_ppm_max(c.topology.clock.drift_ppm_max);
@@ -145,7 +150,8 @@ proto::Scenario to_scenario_proto(const harness::ScenarioConfig& c, uint64_t see
     proto::OperatorAction* pa = s.add_operator_actions();
     pa->set_at_s(a.at_us / 1e6);
     pa->set_kind(action_kind(a.kind));
-    pa->set_cluster("c" + std::to_string(a.cluster % clusters));
+    const bool rogue = a.kind == OperatorActionKind::kRogueJoin;
+    pa->set_cluster(rogue ? "rogue" : "c" + std::to_string(a.cluster % clusters));
     pa->set_primary("c" + std::to_string(a.primary_cluster % clusters));
   }
   s.mutable_phases()->set_safety_s(c.phases.safety_duration_us / 1e6);

@@ -17,15 +17,12 @@ void scan_plaintext(std::string_view bytes, TimeUs time_us, const std::string& w
 }
 
 std::vector<std::string> all_checker_names() {
-  return {kCheckPrefixConsistency,
-          kCheckConvergence,
-          kCheckDurability,
-          kCheckReadAfterWrite,
-          kCheckMonotonicPositions,
-          kCheckLocalStaysLocal,
-          kCheckIndexConsistency,
-          kCheckBounds,
-          kCheckSecurity};
+  return {kCheckPrefixConsistency,  kCheckConvergence,
+          kCheckDurability,         kCheckReadAfterWrite,
+          kCheckMonotonicPositions, kCheckLocalStaysLocal,
+          kCheckIndexConsistency,   kCheckBounds,
+          kCheckSecurity,           kCheckIndexState,
+          kCheckMerkleLoop,         kCheckLeaderStability};
 }
 
 std::vector<CheckerResult> run_checkers(const std::vector<std::string>& names, const History& h,
@@ -51,6 +48,12 @@ std::vector<CheckerResult> run_checkers(const std::vector<std::string>& names, c
       out.push_back(check_bounds(h, o, c));
     else if (n == kCheckSecurity)
       out.push_back(check_security(h, o, c));
+    else if (n == kCheckIndexState)
+      out.push_back(check_index_state(h, o, c));
+    else if (n == kCheckMerkleLoop)
+      out.push_back(check_merkle_loop(h, o, c));
+    else if (n == kCheckLeaderStability)
+      out.push_back(check_leader_stability(h, o, c));
     else {
       CheckerResult r;
       r.name = n;

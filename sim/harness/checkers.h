@@ -22,6 +22,11 @@
 
 namespace replsim::harness {
 
+// Checkers added after the first nine (runner.h holds those names; these are as stable).
+inline constexpr const char* kCheckIndexState = "index_state";
+inline constexpr const char* kCheckMerkleLoop = "merkle_loop";
+inline constexpr const char* kCheckLeaderStability = "leader_stability";
+
 struct CheckContext {
   uint64_t seed = 0;
   bool bounded = true;         // liveness (convergence) is checked only when bounded
@@ -54,6 +59,15 @@ CheckerResult check_index_consistency(const History& h, const Observations& o,
                                       const CheckContext& c);
 CheckerResult check_bounds(const History& h, const Observations& o, const CheckContext& c);
 CheckerResult check_security(const History& h, const Observations& o, const CheckContext& c);
+// A read requiring (epoch, index) is served from a state containing it in the lineage.
+CheckerResult check_index_state(const History& h, const Observations& o, const CheckContext& c);
+// No secondary enters merkle-sync twice without reaching stream-wals, unless a fault or an
+// operator action in between explains it.
+CheckerResult check_merkle_loop(const History& h, const Observations& o, const CheckContext& c);
+// The HA lock changes hands only when a fault of the cluster explains it; every cluster serves
+// clients again after the liveness-phase heal (bounded regime).
+CheckerResult check_leader_stability(const History& h, const Observations& o,
+                                     const CheckContext& c);
 
 // Runs the named checkers (empty = all) in the order of docs/design.md §4.
 std::vector<CheckerResult> run_checkers(const std::vector<std::string>& names, const History& h,

@@ -30,8 +30,15 @@ CheckerResult check_local_stays_local(const History& h, const Observations& o,
                                       const CheckContext& c) {
   const char* name = kCheckLocalStaysLocal;
   std::map<std::string, uint32_t> token_cluster;  // token → cluster that minted it
+  uint64_t foreign_refused = 0;
   for (const HistoryEvent& e : h.events()) {
-    if (e.client < 0 || e.type != EventType::kOk) continue;
+    if (e.client < 0 || e.type == EventType::kInvoke) continue;
+    if (e.f == kOpTokenUse && e.type != EventType::kOk) {
+      auto it = token_cluster.find(e.token);
+      if (it != token_cluster.end() && it->second != e.cluster) ++foreign_refused;
+      continue;
+    }
+    if (e.type != EventType::kOk) continue;
     if (e.f == kOpLogin && !e.token.empty()) token_cluster[e.token] = e.cluster;
     if (e.f != kOpTokenUse) continue;
     auto it = token_cluster.find(e.token);
@@ -80,7 +87,9 @@ CheckerResult check_local_stays_local(const History& h, const Observations& o,
       }
     }
   }
-  return pass(name, c, std::to_string(token_cluster.size()) + " tokens stayed in their cluster");
+  return pass(name, c,
+              std::to_string(token_cluster.size()) + " tokens stayed in their cluster, " +
+                  std::to_string(foreign_refused) + " foreign token uses refused");
 }
 
 CheckerResult check_index_consistency(const History& h, const Observations& o,

@@ -77,6 +77,15 @@ struct RecoveryRecord {
   SnapshotData data;           // replicated state after recovery
 };
 
+// A node's replication state changed ("connecting", "merkle-diff", "merkle-sync",
+// "stream-wals", "idle"), as its NodeObserver::on_state reported it.
+struct StateChange {
+  TimeUs time_us = 0;
+  uint32_t cluster = 0;
+  uint32_t node = 0;
+  std::string state;
+};
+
 // A limit and the value seen against it.
 struct BoundSample {
   TimeUs time_us = 0;
@@ -114,6 +123,7 @@ struct Observations {
   std::vector<BoundSample> bounds;                       // only samples worth checking (any order)
   std::vector<ReplicationMessage> replication_messages;  // time order
   std::vector<PlaintextSighting> plaintext;              // time order
+  std::vector<StateChange> state_changes;                // time order
   uint64_t plaintext_scanned_bytes = 0;                  // evidence the scan ran
 };
 

@@ -36,6 +36,7 @@ void RunContext::on_wal_applied(NodeId n, Epoch epoch, WalIndex index) {
 
 void RunContext::on_state(NodeId n, const std::string& state) {
   note_state(cluster_of[n], state, world.now());
+  obs.state_changes.push_back({world.now(), cluster_of[n], n.value, state});
 }
 
 // Merkle-sync fetched the primary's current values of the keys that differed, whatever

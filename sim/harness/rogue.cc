@@ -3,11 +3,14 @@
 // its active node to enable-secondary with a token an attacker could hold:
 //   forged   — well formed (the real primary's nodes, a real secondary id) with a random secret;
 //   replayed — the token a real secondary already used at setup (single use);
-//   expired  — a genuine token issued with a 1 ms TTL, presented after it expired;
+//   expired  — a genuine token issued with a 1 ms TTL, presented once every clock of the
+//              primary cluster reads past its expiry (clocks are skewed and may jump back);
 //   rebound  — a genuine unused token whose secondary id was rewritten (a token is bound to
 //              the id it was issued for).
 // Each is recorded as "rogue_join:<how>"; the security checker fails on any that succeeds and
 // on any replicated data the rogue cluster receives.
+#include <algorithm>
+
 #include "engine/replication/messenger.h"
 #include "proto/replication.pb.h"
 #include "sim/harness/run_context.h"
@@ -16,7 +19,13 @@ namespace replsim::harness {
 namespace {
 
 constexpr TimeUs kExpiredTokenTtlUs = 1'000;
-constexpr TimeUs kExpiredTokenWaitUs = 100'000;
+// The expired token is presented once every clock of the primary cluster reads past the
+// latest expiry any of its nodes can have set (clocks have offsets, and a backward clock jump
+// stalls a clock: expiry is the issuing cluster's own clock's business, not global time),
+// polling every kExpiredTokenPollUs, at most kExpiredTokenPollsMax times (then the attempt is
+// skipped: it could not be presented as expired).
+constexpr TimeUs kExpiredTokenPollUs = 100'000;
+constexpr int kExpiredTokenPollsMax = 100;
 
 // The ActivationToken inside the hex string `token`; nullopt if it is not one.
 std::optional<proto::ActivationToken> decode_token(const std::string& token) {
@@ -55,6 +64,31 @@ void with_fresh_token(RunContext& ctx, uint32_t primary, const std::string& id, 
   });
 }
 
+// The latest reading of the clocks of `cluster`'s nodes.
+TimeUs latest_clock_us(RunContext& ctx, uint32_t cluster) {
+  TimeUs latest = 0;
+  for (NodeId id : ctx.cluster_nodes[cluster]) {
+    latest = std::max(latest, ctx.world.clock(id).now_us(ctx.world.now()));
+  }
+  return latest;
+}
+
+// Runs `present` once every clock of `cluster` reads at least `expired_at_us`; `skip` if that
+// does not happen within the poll bound.
+void when_expired(RunContext& ctx, uint32_t cluster, TimeUs expired_at_us, int polls_left,
+                  std::function<void()> present, std::function<void()> skip) {
+  TimeUs earliest = INT64_MAX;
+  for (NodeId id : ctx.cluster_nodes[cluster]) {
+    earliest = std::min(earliest, ctx.world.clock(id).now_us(ctx.world.now()));
+  }
+  if (earliest >= expired_at_us) return present();
+  if (polls_left <= 0) return skip();
+  RunContext* p = &ctx;
+  ctx.world.loop().after(kExpiredTokenPollUs, [=] {
+    when_expired(*p, cluster, expired_at_us, polls_left - 1, present, skip);
+  });
+}
+
 // A copy of the used setup token with a random secret of the same length.
 std::string forge(RunContext& ctx, uint64_t attempt) {
   auto t = decode_token(ctx.setup_token);
@@ -82,10 +116,17 @@ void start_rogue_join(RunContext& ctx, uint32_t primary, uint64_t attempt) {
     });
   };
   auto expired = [p, primary, rebound] {
+    const TimeUs issued_at_us = latest_clock_us(*p, primary);
     with_fresh_token(
-        *p, primary, "rogue-expired", kExpiredTokenTtlUs, [p, rebound](const std::string& token) {
-          p->world.loop().after(kExpiredTokenWaitUs,
-                                [p, token, rebound] { try_join(*p, "expired", token, rebound); });
+        *p, primary, "rogue-expired", kExpiredTokenTtlUs,
+        [p, primary, rebound, issued_at_us](const std::string& token) {
+          // Issued after issued_at_us on every clock: expired on each once its
+          // reading passes the latest reading at the answer + the TTL.
+          const TimeUs expired_at = std::max(issued_at_us, latest_clock_us(*p, primary)) +
+                                    kExpiredTokenTtlUs + kExpiredTokenPollUs;
+          when_expired(
+              *p, primary, expired_at, kExpiredTokenPollsMax,
+              [p, token, rebound] { try_join(*p, "expired", token, rebound); }, rebound);
         });
   };
   try_join(ctx, "replayed", ctx.setup_token,

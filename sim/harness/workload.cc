@@ -2,6 +2,12 @@
 // issues write / read / delete / list / login / token-use operations, closed loop (think time
 // between operations) or open loop (Poisson arrivals, bounded outstanding), with Zipf key
 // choice, and records every invocation and completion in the History.
+//
+// Cross-cluster token use: tokens are local to the cluster that minted them (DESIGN.md §1), so
+// a quarter of the token uses present a token another client minted on another cluster (when
+// one exists). The History records the token used; local_stays_local fails if one is accepted,
+// and counts the refusals (so "a foreign token is refused" is checked, not vacuous).
+#include <map>
 #include <memory>
 
 #include "sim/harness/run_context.h"
@@ -9,6 +15,12 @@
 
 namespace replsim::harness {
 namespace {
+
+// Tokens minted by logins, per cluster (the newest kTokensPerClusterMax), shared by every client
+// of a run: the pool foreign token uses draw from.
+constexpr size_t kTokensPerClusterMax = 8;
+constexpr double kForeignTokenUseFraction = 0.25;
+using TokenPool = std::map<uint32_t, std::vector<std::string>>;
 
 struct SimClient {
   int64_t id = 0;
@@ -21,7 +33,19 @@ struct SimClient {
   uint64_t seq = 0;
   uint64_t outstanding = 0;
   proto::IndexState last_state;
+  std::shared_ptr<TokenPool> tokens;
 };
+
+// A token minted on another cluster than c's, or "" when there is none yet.
+std::string foreign_token(SimClient& c) {
+  std::vector<const std::vector<std::string>*> others;
+  for (const auto& [cluster, tokens] : *c.tokens) {
+    if (cluster != c.cluster && !tokens.empty()) others.push_back(&tokens);
+  }
+  if (others.empty()) return "";
+  const std::vector<std::string>& pick = *others[c.prng.uniform(others.size())];
+  return pick[c.prng.uniform(pick.size())];
+}
 
 const char* choose_op(RunContext& ctx, SimClient& c) {
   if (c.token.empty()) return kOpLogin;
@@ -87,13 +111,19 @@ void complete(RunContext& ctx, std::shared_ptr<SimClient> c, HistoryEvent e, Tim
   e.value.reset();
   if (r.error() != proto::OK) {
     e.error = proto::ErrorCode_Name(r.error()) + ": " + r.error_message();
-    if (r.error() == proto::PERMISSION_DENIED) c->token.clear();  // log in again
+    // Refused its own token: log in again (a refused foreign token says nothing about it).
+    if (r.error() == proto::PERMISSION_DENIED && e.token == c->token) c->token.clear();
   } else {
     e.epoch = r.index_state().epoch();
     e.wal_index = r.index_state().wal_index();
     if (e.f == kOpRead && r.found()) e.value = r.value();
     if (e.f == kOpList) e.keys.assign(r.keys().begin(), r.keys().end());
-    if (e.f == kOpLogin) c->token = e.token = r.token();
+    if (e.f == kOpLogin) {
+      c->token = e.token = r.token();
+      std::vector<std::string>& minted = (*c->tokens)[c->cluster];
+      minted.push_back(r.token());
+      if (minted.size() > kTokensPerClusterMax) minted.erase(minted.begin());
+    }
     if (is_write_op(e.f) && e.key.compare(0, 3, "kv/") == 0) c->last_state = r.index_state();
   }
   e.warning = r.warning();
@@ -146,6 +176,11 @@ void issue(RunContext& ctx, std::shared_ptr<SimClient> c) {
     req.mutable_login()->set_password("pw");
   } else {
     e.token = c->token;
+    if (c->prng.bernoulli(kForeignTokenUseFraction)) {
+      std::string foreign = foreign_token(*c);
+      if (!foreign.empty()) e.token = foreign;
+    }
+    req.set_token(e.token);
     req.mutable_token_lookup();
   }
   ++c->outstanding;
@@ -174,8 +209,10 @@ void start_clients(RunContext& ctx) {
       targets.insert(targets.end(), ctx.cluster_nodes[c].begin(), ctx.cluster_nodes[c].end());
   }
   if (targets.empty()) targets = ctx.cluster_nodes[0];
+  auto tokens = std::make_shared<TokenPool>();
   for (uint32_t i = 0; i < w.clients; ++i) {
     auto c = std::make_shared<SimClient>();
+    c->tokens = tokens;
     c->id = i;
     c->self = NodeId(kClientNodeBase + i);
     c->bound = targets[(i * 7919u) % targets.size()];
