@@ -116,7 +116,9 @@ class VaultApi {
   void userpass_login(CallPtr c, const std::string& user);
   void userpass_user(CallPtr c, const std::string& user);
   void token_route(CallPtr c, const std::string& rest);
-  void mint_token(CallPtr c, Json record, std::function<void(std::string token, Json record)> k);
+  // Stores a new token (`token`, or a random "hvs." one when empty) with `record`.
+  void mint_token(CallPtr c, Json record, std::function<void(std::string token, Json record)> k,
+                  std::string token = "");
   void token_renew(CallPtr c);
 
   // ---- kv (vault_kv.cc) ----

@@ -70,8 +70,9 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-void VaultApi::mint_token(CallPtr c, Json record, std::function<void(std::string, Json)> k) {
-  const std::string token = "hvs." + random_hex(24);
+void VaultApi::mint_token(CallPtr c, Json record, std::function<void(std::string, Json)> k,
+                          std::string token) {
+  if (token.empty()) token = "hvs." + random_hex(24);
   record["accessor"] = random_hex(12);
   record["creation_time_us"] = wall_now_us();
   const std::string text = record.dump();
@@ -260,8 +261,11 @@ void VaultApi::token_route(CallPtr c, const std::string& rest) {
     auto meta = json_opt_object(c->body, "meta");
     auto num_uses = json_opt_int(c->body, "num_uses");
     auto type = json_opt_string(c->body, "type");
-    for (const Status& s : {policies.status(), ttl.status(), renewable.status(), display.status(),
-                            meta.status(), num_uses.status(), type.status()}) {
+    auto id = json_opt_string(c->body, "id");
+    auto no_default = json_opt_bool(c->body, "no_default_policy");
+    for (const Status& s :
+         {policies.status(), ttl.status(), renewable.status(), display.status(), meta.status(),
+          num_uses.status(), type.status(), id.status(), no_default.status()}) {
       if (!s.is_ok()) return c->answer(vault_error(400, {s.message()}));
     }
     if (num_uses.value().value_or(0) != 0) {
@@ -277,7 +281,8 @@ void VaultApi::token_route(CallPtr c, const std::string& rest) {
     }
     std::vector<std::string> pol = policies.value().value_or(std::vector<std::string>{"root"});
     const bool root = std::find(pol.begin(), pol.end(), "root") != pol.end();
-    if (!root && std::find(pol.begin(), pol.end(), "default") == pol.end()) {
+    if (!root && !no_default.value().value_or(false) &&
+        std::find(pol.begin(), pol.end(), "default") == pol.end()) {
       pol.insert(pol.begin(), "default");
     }
     const int64_t ttl_s = ttl.value().value_or(root ? 0 : options_.token_ttl_s_default);
@@ -289,9 +294,12 @@ void VaultApi::token_route(CallPtr c, const std::string& rest) {
                    {"expire_us", ttl_s == 0 ? 0 : wall_now_us() + ttl_s * 1000000},
                    {"renewable", ttl_s != 0 && renewable.value().value_or(true)},
                    {"orphan", true}};
-    return mint_token(c, std::move(record), [c](std::string id, Json record) {
-      c->answer(vault_json(200, envelope(nullptr, auth_block(id, record))));
-    });
+    return mint_token(
+        c, std::move(record),
+        [c](std::string token, Json record) {
+          c->answer(vault_json(200, envelope(nullptr, auth_block(token, record))));
+        },
+        id.value().value_or(""));
   }
   c->answer(vault_error(405, {"unsupported operation"}));
 }

@@ -235,7 +235,8 @@ void VaultApi::kv2_metadata(CallPtr c, const std::string& prefix, const std::str
       Json doc = parse_doc(v);
       if (doc.is_null()) return c->answer(vault_error(404, {}));
       Json versions = Json::object();
-      for (auto& [n, ver] : doc.value("versions", Json::object()).items()) {
+      const Json all = doc.value("versions", Json::object());
+      for (auto& [n, ver] : all.items()) {
         Json one = version_metadata(ver, std::stoll(n));
         one.erase("version");
         one.erase("custom_metadata");

@@ -211,6 +211,11 @@ Result<Json> new_mount_entry(const Json& body) {
   if (!description.is_ok()) return description.status();
   auto options = json_opt_object(body, "options");
   if (!options.is_ok()) return options.status();
+  auto local = json_opt_bool(body, "local");
+  if (!local.is_ok()) return local.status();
+  if (local.value().value_or(false)) {
+    return Status::invalid_argument("local mounts are not supported by replsim");
+  }
   std::string version = "1";
   if (options.value()) {
     auto it = options.value()->find("version");
