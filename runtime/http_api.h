@@ -1,73 +1,69 @@
-// runtime/http_api.h — a small Vault-shaped HTTP API in front of one replsim node (Boost.Beast).
+// runtime/http_api.h — the HTTP/1.1 front end (Boost.Beast) of a replnode's Vault API.
 //
-// Every HTTP request becomes one api.proto request sent by an ApiClient to the local node
-// (which forwards as the engine does); the answer is mapped back to HTTP. Routes:
-//   GET    /v1/kv/<path>                 read: the raw value (404 when absent); metadata in
-//                                        X-Replsim-* headers and X-Vault-Index "epoch:index"
-//   GET    /v1/kv/<prefix>?list=true     list: ClientResponse JSON (keys)
-//   PUT|POST /v1/kv/<path>               write the raw request body: ClientResponse JSON
-//   DELETE /v1/kv/<path>                 delete: ClientResponse JSON
-//   POST   /v1/auth/userpass/login/<u>   {"password": "..."} → ClientResponse JSON (token)
-//   POST   /v1/auth/userpass/users/<u>   {"password": "..."} create a user (operator action)
-//   GET    /v1/auth/token/lookup-self    token lookup
-//   GET    /v1/sys/replication/status    OperatorResponse JSON (status)
-//   POST   /v1/sys/replication/primary/enable
-//   POST   /v1/sys/replication/primary/secondary-token   {"id": "...", "ttl_us": "..."}
-//   POST   /v1/sys/replication/primary/demote   (also .../secondary/demote)
-//   POST   /v1/sys/replication/secondary/enable          {"token": "..."}
-//   POST   /v1/sys/replication/secondary/update-primary  {"token": "..."}
-//   POST   /v1/sys/replication/secondary/promote
-// Client requests carry the token in X-Vault-Token. A read may carry X-Vault-Index
-// "epoch:index" (required index state) and X-Vault-Inconsistent: forward-active-node.
-// api.proto error codes map to HTTP statuses (PERMISSION_DENIED 403, UNAVAILABLE 503, ...).
-// Request JSON bodies are flat objects of string fields (a minimal reader, not a JSON parser).
-// Bounds: body_bytes_max per request, sessions_max concurrent connections. No TLS.
+// Turns each request under /v1/ into a VaultRequest (runtime/vault_api.h) and the answer back
+// into HTTP: X-Vault-Token or "Authorization: Bearer" carry the token; X-Vault-Index,
+// X-Vault-Inconsistent and X-Vault-Forward are read; X-Vault-Index is answered whenever the
+// request read or wrote replicated data. The LIST method and GET with ?list=true|1|t|True are
+// the same request. Routes and their Vault counterparts: docs/runtime.md.
+//
+// Bounds (every one named and tested): body_bytes_max (413, Vault's default 32 MiB),
+// header_bytes_max (431), request_timeout_us for reading one request, idle or not (a client
+// that sends part of a request and stalls is cut off: slowloris), sessions_max connections;
+// at the cap the longest-idle keep-alive connection is closed to make room, and a new one is
+// refused only when every connection is busy with a request. No TLS.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
-#include "engine/cluster/client.h"
 #include "runtime/transport.h"
 
 namespace replsim::runtime {
 
+class VaultApi;
+
 struct HttpApiOptions {
   PeerAddress listen{"127.0.0.1", 0};
-  size_t body_bytes_max = 1024 * 1024;
+  size_t body_bytes_max = 32 * 1024 * 1024;
+  size_t header_bytes_max = 16 * 1024;
   size_t sessions_max = 256;
-  TimeUs client_timeout_us = 10 * kUsPerSec;
-  TimeUs operator_timeout_us = 30 * kUsPerSec;
+  TimeUs request_timeout_us = 30 * kUsPerSec;
 };
-
-// Extracts string field `key` from a flat JSON object ("" when absent or not a string).
-std::string json_string_field(const std::string& body, const std::string& key);
 
 class HttpSession;
 
 class HttpApi {
  public:
-  // `client` sends to `node`; both outlive the HttpApi.
-  HttpApi(boost::asio::io_context& io, cluster::ApiClient& client, NodeId node,
-          HttpApiOptions options);
+  // `vault` outlives the HttpApi.
+  HttpApi(boost::asio::io_context& io, VaultApi& vault, HttpApiOptions options);
   ~HttpApi();
   Status start();
   uint16_t port() const { return port_; }
+  size_t sessions() const { return sessions_; }
+  // Connections closed to make room for a new one, and new ones refused (every one busy).
+  uint64_t idle_sessions_shed() const { return shed_; }
+  uint64_t sessions_refused() const { return refused_; }
 
  private:
   friend class HttpSession;
   void accept_next();
+  // Closes the longest-idle session; false when none is idle.
+  bool shed_idle();
 
   boost::asio::io_context& io_;
-  cluster::ApiClient& client_;
-  NodeId node_;
+  VaultApi& vault_;
   HttpApiOptions options_;
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   size_t sessions_ = 0;
+  uint64_t shed_ = 0;
+  uint64_t refused_ = 0;
+  uint64_t idle_seq_ = 0;
+  std::map<uint64_t, std::weak_ptr<HttpSession>> idle_;  // by when they became idle
   std::shared_ptr<int> alive_;
 };
 

@@ -2,7 +2,10 @@
 
 #include <openssl/rand.h>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include "runtime/http_api.h"
+#include "runtime/vault_api.h"
 
 namespace replsim::runtime {
 namespace {
@@ -63,6 +66,25 @@ Status apply_flag(const std::string& name, const std::string& value, ReplnodeCon
   if (name == "listen") return address(&c->listen);
   if (name == "http") return address(&c->http);
   if (name == "peers") return parse_peers(value, &c->peers);
+  if (name == "dev-root-token-id") {
+    if (value.empty()) return Status::invalid_argument("--dev-root-token-id: empty");
+    c->dev_root_token = value;
+    return Status::ok();
+  }
+  if (name == "http-sessions-max") {
+    uint32_t v = 0;
+    REPLSIM_RETURN_IF_ERROR(number(&v));
+    if (v == 0) return Status::invalid_argument("--http-sessions-max: want > 0");
+    c->http_sessions_max = v;
+    return Status::ok();
+  }
+  if (name == "http-request-timeout-ms") {
+    uint32_t v = 0;
+    REPLSIM_RETURN_IF_ERROR(number(&v));
+    if (v == 0) return Status::invalid_argument("--http-request-timeout-ms: want > 0");
+    c->http_request_timeout_us = static_cast<TimeUs>(v) * kUsPerMs;
+    return Status::ok();
+  }
   if (name == "data-dir") {
     c->data_dir = value;
     return Status::ok();
@@ -101,6 +123,8 @@ std::string replnode_usage() {
          "         --listen=HOST:PORT --http=HOST:PORT\n"
          "         [--peers=ID=HOST:PORT,...] [--cluster-nodes=ID,ID,...] [--client-id=N]\n"
          "         [--tls-ca=PEM --tls-cert=PEM --tls-key=PEM --node-clusters=ID:C,...]\n"
+         "         [--dev-root-token-id=TOKEN]   initialize at start with this root token\n"
+         "         [--http-sessions-max=N] [--http-request-timeout-ms=MS]\n"
          "Every node of every cluster needs a distinct node id and every other node in --peers.\n";
 }
 
@@ -185,23 +209,48 @@ Result<std::unique_ptr<Replnode>> Replnode::create(boost::asio::io_context& io,
   nc.cluster_nodes = c.cluster_nodes;
   r->node_ = std::make_unique<cluster::Node>(*r->node_env_, std::move(nc));
   r->client_ = std::make_unique<cluster::ApiClient>(*r->client_env_);
+  VaultOptions vault_options;
+  vault_options.dev_root_token = c.dev_root_token;
+  vault_options.api_addr = "http://" + c.http.host + ":" + std::to_string(c.http.port);
+  r->vault_ = std::make_unique<VaultApi>(*r->node_, *r->client_, c.node_id, vault_options);
   HttpApiOptions http_options;
   http_options.listen = c.http;
-  r->http_ = std::make_unique<HttpApi>(io, *r->client_, c.node_id, std::move(http_options));
+  http_options.sessions_max = c.http_sessions_max;
+  http_options.request_timeout_us = c.http_request_timeout_us;
+  r->http_ = std::make_unique<HttpApi>(io, *r->vault_, std::move(http_options));
+  r->dev_init_timer_ = std::make_unique<boost::asio::steady_timer>(io);
   return r;
 }
 
 Replnode::Replnode(ReplnodeConfig config) : config_(std::move(config)) {}
 
 Replnode::~Replnode() {
+  alive_.reset();
+  dev_init_timer_.reset();
   http_.reset();
+  vault_.reset();
   client_.reset();
   node_.reset();
 }
 
 Status Replnode::start() {
   node_->start();
-  return http_->start();
+  REPLSIM_RETURN_IF_ERROR(http_->start());
+  dev_init_step();
+  return Status::ok();
+}
+
+// With --dev-root-token-id: once the node is active, write the init record and the root
+// token (every start: the same flags give the same root token after a restart).
+void Replnode::dev_init_step() {
+  std::weak_ptr<int> alive = alive_;
+  vault_->ensure_dev_init([this, alive](bool done) {
+    if (alive.expired() || done) return;
+    dev_init_timer_->expires_after(std::chrono::milliseconds(100));
+    dev_init_timer_->async_wait([this, alive](const boost::system::error_code& ec) {
+      if (!ec && !alive.expired()) dev_init_step();
+    });
+  });
 }
 
 uint16_t Replnode::http_port() const { return http_->port(); }

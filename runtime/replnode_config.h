@@ -12,6 +12,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,14 +41,19 @@ struct ReplnodeConfig {
   // only from a node of the cluster its connection's certificate names. This cluster's nodes
   // (cluster_nodes) are added to it.
   std::map<NodeId, ClusterId> node_clusters;
+  std::string dev_root_token;  // --dev-root-token-id: initialized at start (vault server -dev)
+  size_t http_sessions_max = 256;
+  TimeUs http_request_timeout_us = 30 * kUsPerSec;
 };
 
 // Parses --node-id=N --cluster-id=C --listen=host:port --http=host:port
-// --peers=id=host:port,... --cluster-nodes=id,id --data-dir=DIR [--client-id=N].
+// --peers=id=host:port,... --cluster-nodes=id,id --data-dir=DIR [--client-id=N]
+// [--dev-root-token-id=T] [--http-sessions-max=N] [--http-request-timeout-ms=MS].
 Result<ReplnodeConfig> parse_replnode_args(const std::vector<std::string>& args);
 std::string replnode_usage();
 
 class HttpApi;
+class VaultApi;
 
 // The objects of one replnode process, all driven by one io_context thread.
 class Replnode {
@@ -70,17 +76,22 @@ class Replnode {
   uint16_t http_port() const;
   cluster::Node& node() { return *node_; }
   cluster::ApiClient& client() { return *client_; }
+  HttpApi& http() { return *http_; }
   const ReplnodeConfig& config() const { return config_; }
 
  private:
   explicit Replnode(ReplnodeConfig config);
+  void dev_init_step();
 
   ReplnodeConfig config_;
   std::unique_ptr<AsioEnv> node_env_;
   std::unique_ptr<AsioEnv> client_env_;
   std::unique_ptr<cluster::Node> node_;
   std::unique_ptr<cluster::ApiClient> client_;
+  std::unique_ptr<VaultApi> vault_;
   std::unique_ptr<HttpApi> http_;
+  std::unique_ptr<boost::asio::steady_timer> dev_init_timer_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace replsim::runtime

@@ -8,6 +8,7 @@
 #include "runtime/http_api.h"
 #include "runtime/replnode_config.h"
 #include "runtime/test_util.h"
+#include "runtime/vault_json.h"
 
 namespace replsim::runtime {
 namespace {
@@ -20,7 +21,24 @@ using testing::run_until;
 struct HttpResult {
   int status = 0;  // 0: no answer
   std::string body;
+  std::string index;  // X-Vault-Index
+  Json json() const {
+    auto j = parse_json_object(body);
+    return j.is_ok() ? j.value() : Json();
+  }
 };
+
+constexpr const char* kRoot = "e2e-root";
+
+// j[k1][k2]... as a string, "" when any step is missing or not a string.
+std::string str_at(const Json& j, std::initializer_list<const char*> keys) {
+  const Json* at = &j;
+  for (const char* k : keys) {
+    if (!at->is_object() || !at->contains(k)) return "";
+    at = &(*at)[k];
+  }
+  return at->is_string() ? at->get<std::string>() : "";
+}
 
 class ReplnodeE2eTest : public ::testing::Test {
  protected:
@@ -33,6 +51,7 @@ class ReplnodeE2eTest : public ::testing::Test {
     c.data_dir = dir_.path() + "/cluster" + std::to_string(id);
     c.listen.port = port;
     c.log_transport_errors = false;
+    c.dev_root_token = kRoot;
     auto r = Replnode::create(io_, c);
     EXPECT_TRUE(r.is_ok()) << r.status().to_string();
     return std::move(r.value());
@@ -68,14 +87,16 @@ class ReplnodeE2eTest : public ::testing::Test {
     EXPECT_TRUE(run_until(
         io_, [&] { return st->done; }, 40000ms))
         << target;
-    return {static_cast<int>(st->res.result_int()), st->res.body()};
+    auto idx = st->res.find("X-Vault-Index");
+    return {static_cast<int>(st->res.result_int()), st->res.body(),
+            idx == st->res.end() ? "" : std::string(idx->value())};
   }
 
   std::string login(Replnode& n) {
     HttpResult r =
         call(n, http::verb::post, "/v1/auth/userpass/login/alice", R"({"password": "pw"})");
     EXPECT_EQ(r.status, 200) << r.body;
-    return json_string_field(r.body, "token");
+    return str_at(r.json(), {"auth", "client_token"});
   }
 
   // Polls a read until it returns `want` (200) or `max` passes.
@@ -83,8 +104,8 @@ class ReplnodeE2eTest : public ::testing::Test {
                   const std::string& want, std::chrono::milliseconds max) {
     const auto end = std::chrono::steady_clock::now() + max;
     while (std::chrono::steady_clock::now() < end) {
-      HttpResult r = call(n, http::verb::get, "/v1/kv/" + path, "", token);
-      if (r.status == 200 && r.body == want) return true;
+      HttpResult r = call(n, http::verb::get, "/v1/secret/data/" + path, "", token);
+      if (r.status == 200 && str_at(r.json(), {"data", "data", "v"}) == want) return true;
       run_until(
           io_, [] { return false; }, 50ms);
     }
@@ -105,40 +126,51 @@ TEST_F(ReplnodeE2eTest, WriteOnPrimaryIsReadOnSecondaryAcrossASecondaryRestart) 
   ASSERT_TRUE(b->start().is_ok());
   ASSERT_TRUE(run_until(
       io_, [&] { return a->node().is_active() && b->node().is_active(); }, 10000ms));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return call(*a, http::verb::get, "/v1/sys/health").status == 200; }, 10000ms));
+  ASSERT_TRUE(run_until(
+      io_, [&] { return call(*b, http::verb::get, "/v1/sys/health").status == 200; }, 10000ms));
 
-  ASSERT_EQ(call(*a, http::verb::post, "/v1/sys/replication/primary/enable").status, 200);
+  ASSERT_EQ(call(*a, http::verb::post, "/v1/sys/replication/primary/enable", "", kRoot).status,
+            200);
   ASSERT_EQ(
-      call(*a, http::verb::post, "/v1/auth/userpass/users/alice", R"({"password": "pw"})").status,
-      200);
+      call(*a, http::verb::post, "/v1/auth/userpass/users/alice", R"({"password": "pw"})", kRoot)
+          .status,
+      204);
   HttpResult tok = call(*a, http::verb::post, "/v1/sys/replication/primary/secondary-token",
-                        R"({"id": "sec-2"})");
+                        R"({"id": "sec-2"})", kRoot);
   ASSERT_EQ(tok.status, 200) << tok.body;
-  const std::string activation = json_string_field(tok.body, "token");
+  const std::string activation = str_at(tok.json(), {"wrap_info", "token"});
   ASSERT_FALSE(activation.empty()) << tok.body;
   HttpResult en = call(*b, http::verb::post, "/v1/sys/replication/secondary/enable",
-                       R"({"token": ")" + activation + "\"}");
+                       R"({"token": ")" + activation + "\"}", kRoot);
   ASSERT_EQ(en.status, 200) << en.body;
   ASSERT_TRUE(run_until(
       io_, [&] { return b->node().status().state() == "stream-wals"; }, 15000ms))
       << b->node().status().state();
 
   const std::string t1 = login(*a);
-  ASSERT_EQ(call(*a, http::verb::put, "/v1/kv/app/k", "v1", t1).status, 200);
+  ASSERT_EQ(call(*a, http::verb::put, "/v1/secret/data/app/k", R"({"data":{"v":"v1"}})", t1).status,
+            200);
   const std::string t2 = login(*b);  // users replicate; tokens do not
   ASSERT_TRUE(read_until(*b, t2, "app/k", "v1", 10000ms));
-  EXPECT_EQ(call(*b, http::verb::get, "/v1/kv/app/k", "", t1).status, 403)
+  EXPECT_EQ(call(*b, http::verb::get, "/v1/secret/data/app/k", "", t1).status, 403)
       << "a token minted on the primary is foreign on the secondary";
 
   // A write sent to the secondary is forwarded to the primary and read back there.
-  HttpResult fw = call(*b, http::verb::put, "/v1/kv/app/fw", "via-secondary", t2);
+  HttpResult fw =
+      call(*b, http::verb::put, "/v1/secret/data/app/fw", R"({"data":{"v":"via-secondary"}})", t2);
   ASSERT_EQ(fw.status, 200) << fw.body;
-  EXPECT_NE(fw.body.find("\"forwarded\":true"), std::string::npos) << fw.body;
+  EXPECT_FALSE(fw.index.empty());
   EXPECT_TRUE(read_until(*a, t1, "app/fw", "via-secondary", 5000ms));
 
   // The secondary process stops; a write happens meanwhile; a new process over the same
   // directory and port recovers from its files and catches up.
   b.reset();
-  ASSERT_EQ(call(*a, http::verb::put, "/v1/kv/app/late", "while-down", t1).status, 200);
+  ASSERT_EQ(
+      call(*a, http::verb::put, "/v1/secret/data/app/late", R"({"data":{"v":"while-down"}})", t1)
+          .status,
+      200);
   b = make(2, b_port);
   b->set_peer(NodeId(1), {"127.0.0.1", a->listen_port()});
   ASSERT_TRUE(b->start().is_ok());
@@ -148,22 +180,22 @@ TEST_F(ReplnodeE2eTest, WriteOnPrimaryIsReadOnSecondaryAcrossASecondaryRestart) 
   EXPECT_TRUE(read_until(*b, t3, "app/late", "while-down", 10000ms));
   EXPECT_TRUE(read_until(*b, t3, "app/k", "v1", 1000ms));
   HttpResult status = call(*b, http::verb::get, "/v1/sys/replication/status");
-  EXPECT_NE(status.body.find("\"mode\":\"secondary\""), std::string::npos) << status.body;
+  EXPECT_EQ(str_at(status.json(), {"data", "performance", "mode"}), "secondary") << status.body;
 }
 
 TEST_F(ReplnodeE2eTest, UnknownRouteAndBadIndexHeaderAreClientErrors) {
   auto a = make(1);
   ASSERT_TRUE(a->start().is_ok());
-  EXPECT_EQ(call(*a, http::verb::get, "/v1/nothing").status, 404);
-  EXPECT_EQ(call(*a, http::verb::post, "/v1/sys/replication/bogus").status, 404);
-  EXPECT_EQ(call(*a, http::verb::patch, "/v1/kv/x").status, 405);
-  EXPECT_EQ(call(*a, http::verb::get, "/v1/kv/x", "", "t", {"X-Vault-Index", "junk"}).status, 400);
-}
-
-TEST(JsonStringField, ReadsFlatStringFields) {
-  EXPECT_EQ(json_string_field(R"({"a": "x", "token" :"t\"q"})", "token"), "t\"q");
-  EXPECT_EQ(json_string_field(R"({"a": 5})", "a"), "");
-  EXPECT_EQ(json_string_field("{}", "a"), "");
+  ASSERT_TRUE(run_until(
+      io_, [&] { return call(*a, http::verb::get, "/v1/sys/health").status == 200; }, 10000ms));
+  EXPECT_EQ(call(*a, http::verb::get, "/v1/nothing", "", kRoot).status, 404);
+  EXPECT_EQ(call(*a, http::verb::get, "/not-v1").status, 404);
+  EXPECT_EQ(call(*a, http::verb::post, "/v1/sys/replication/bogus", "", kRoot).status, 404);
+  EXPECT_EQ(call(*a, http::verb::patch, "/v1/secret/data/x", "{}", kRoot).status, 405);
+  HttpResult bad =
+      call(*a, http::verb::get, "/v1/secret/data/x", "", kRoot, {"X-Vault-Index", "junk"});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_TRUE(bad.json()["errors"].is_array()) << bad.body;
 }
 
 }  // namespace

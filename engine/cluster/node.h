@@ -34,6 +34,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -164,6 +165,13 @@ class Node {
   // Installs the receiver and starts the HA lock loop.
   void start();
   void set_observer(NodeObserver* observer);
+
+  // In-process requests from this node's own API front end (runtime/'s Vault layer), which
+  // has authenticated and authorized the client itself: routed as a client request without
+  // the engine's token check. REQUIRES: request_id != 0 (unique, as ApiClient's); the node
+  // has started. `done` runs once, possibly before this returns (node_api_ext.cc).
+  void submit_trusted(proto::ClientRequest request,
+                      std::function<void(const proto::ClientResponse&)> done);
 
   // ---- observation (harness, checkers, tests) ----
   NodeId id() const;
