@@ -28,12 +28,12 @@ demo: build
 # Every unit and property test (the slow ones run in `make soak`). JUnit XML for CI systems:
 # $(BUILD_DIR)/ctest-junit.xml (ctest writes it relative to the build directory).
 test: build
-	ctest --test-dir $(BUILD_DIR) -L 'unit|property' --output-on-failure -j $(JOBS) --output-junit ctest-junit.xml
+	ctest --test-dir $(BUILD_DIR) -L 'unit|property|scenario' --output-on-failure -j $(JOBS) --output-junit ctest-junit.xml
 	@$(MAKE) --no-print-directory sanitize
 
 # Longer runs: slow tests and 20x the property cases, from a fresh random RapidCheck seed.
 soak: build
-	REPLSIM_SOAK=1 RC_PARAMS="max_success=4000" ctest --test-dir $(BUILD_DIR) -L 'unit|property|slow' --output-on-failure -j $(JOBS)
+	REPLSIM_SOAK=1 RC_PARAMS="max_success=4000" ctest --test-dir $(BUILD_DIR) -L 'unit|property|scenario|slow' --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory sanitize-soak
 
 # Mutation testing (docs/mutation.md): every engine mutant of mutate/patches/ against the CI
