@@ -1,7 +1,8 @@
 // Secondary: activation and the merkle-diff → merkle-sync → stream-wals path.
 #include <algorithm>
 
-#include "engine/replication/messenger.h"
+#include "engine/replication/credentials.h"
+#include "engine/replication/envelope.h"
 #include "engine/replication/secondary.h"
 #include "proto/merkle.pb.h"
 
@@ -27,6 +28,7 @@ void Secondary::activate(const std::string& token_hex, bool clear,
   for (uint32_t n : token.primary_nodes()) activation_nodes_.push_back(NodeId(n));
   activation_attempts_ = 0;
   activation_session_ = env_.random().next_u64() | 1;
+  REPLSIM_ASSERT(!activation_nodes_.empty());  // the token names at least one primary node
   std::string proof = sha256("proof|" + token.secret());
   auto attempt = std::make_shared<std::function<void()>>();
   std::weak_ptr<bool> alive = alive_;
@@ -53,6 +55,9 @@ void Secondary::activate(const std::string& token_hex, bool clear,
 
 void Secondary::on_activation_response(const proto::ActivationResponse& r) {
   if (!activation_done_ || r.session() != activation_session_) return;
+  REPLSIM_ASSERT(activation_session_ != 0);
+  REPLSIM_ASSERT(!activation_nodes_.empty());
+  REPLSIM_ASSERT(activation_wrap_key_.size() == 32);
   env_.cancel(activation_timer_);
   auto done = std::move(activation_done_);
   activation_done_ = nullptr;
@@ -73,7 +78,7 @@ void Secondary::on_activation_response(const proto::ActivationResponse& r) {
     }
   }
   auto& c = replica_.config();
-  c.set_mode("secondary");
+  c.set_mode(proto::MODE_SECONDARY);
   c.set_secondary_id(activation_id_);
   c.set_credential(credential.value());
   c.clear_primary_nodes();
@@ -99,7 +104,9 @@ void Secondary::on_activation_response(const proto::ActivationResponse& r) {
 }
 
 void Secondary::start_reconcile() {
-  set_state("merkle-diff");
+  REPLSIM_ASSERT(session_ != 0);  // reconciles within the session the primary answered
+  REPLSIM_ASSERT(expected_ == 0);
+  set_state(proto::STATE_MERKLE_DIFF);
   counters_.merkle_diffs++;
   reconcile_head_ = 0;
   reconcile_ = std::make_unique<merkle::ReplicaReconcile>(reconcile_hash_bytes_);
@@ -108,6 +115,8 @@ void Secondary::start_reconcile() {
 }
 
 void Secondary::send_merkle(uint32_t kind, const std::string& body) {
+  REPLSIM_ASSERT_MSG(kind == 1 || kind == 3 || kind == 5, "not a merkle request kind");
+  REPLSIM_ASSERT(reconcile_ != nullptr);
   proto::NodeEnvelope out;
   auto* m = out.mutable_merkle_round();
   m->set_session(session_);
@@ -121,6 +130,8 @@ void Secondary::send_merkle(uint32_t kind, const std::string& body) {
 void Secondary::on_merkle(const proto::MerkleRound& m) {
   if (m.session() != session_ || session_ == 0 || !reconcile_) return;
   if (m.kind() != expected_) return;  // a duplicate or late answer
+  REPLSIM_ASSERT_MSG(state_ == proto::STATE_MERKLE_DIFF || state_ == proto::STATE_MERKLE_SYNC,
+                     "a merkle answer outside reconciliation");
   take_answer();
   last_heard_us_ = env_.now_us();
   if (m.error() != proto::STREAM_OK) return schedule_reconnect();
@@ -144,15 +155,18 @@ void Secondary::on_merkle(const proto::MerkleRound& m) {
     case merkle::ReplicaStep::Kind::kSendBuckets:
       return send_merkle(3, step->buckets.SerializeAsString());
     case merkle::ReplicaStep::Kind::kSendSync:
-      set_state("merkle-sync");
+      set_state(proto::STATE_MERKLE_SYNC);
       return send_merkle(5, step->sync.SerializeAsString());
     case merkle::ReplicaStep::Kind::kApply:
-      set_state("merkle-sync");
+      set_state(proto::STATE_MERKLE_SYNC);
       return apply_sync(std::move(step->changes));
   }
 }
 
 void Secondary::apply_sync(std::vector<proto::KeyChange> changes) {
+  REPLSIM_ASSERT(reconcile_ != nullptr);
+  REPLSIM_ASSERT(session_ != 0);
+  REPLSIM_ASSERT(state_ == proto::STATE_MERKLE_DIFF || state_ == proto::STATE_MERKLE_SYNC);
   uint64_t guard = reconcile_->guard_index().value;
   uint64_t epoch = target_epoch_;
   auto& c = replica_.config();
