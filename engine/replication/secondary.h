@@ -84,6 +84,9 @@ class Secondary {
   void schedule_reconnect();
   void arm_watchdog();
   void on_activation_response(const proto::ActivationResponse& r);
+  void roll_back_activation(const proto::ReplicationConfig& before,
+                            const proto::ReplicationConfig& written, const Keyring& keyring_before,
+                            const Keyring& installed);
   void on_stream_response(NodeId from, const proto::StreamResponse& r);
   void on_stream_accepted(NodeId from);
   void on_batch(NodeId from, const proto::WalBatch& b);

@@ -78,6 +78,8 @@ void Secondary::on_activation_response(const proto::ActivationResponse& r) {
     }
   }
   auto& c = replica_.config();
+  const proto::ReplicationConfig before = c;
+  const Keyring keyring_before = replica_.barrier().keyring();
   c.set_mode(proto::MODE_SECONDARY);
   c.set_secondary_id(activation_id_);
   c.set_credential(credential.value());
@@ -90,17 +92,55 @@ void Secondary::on_activation_response(const proto::ActivationResponse& r) {
   c.clear_secondaries();
   c.clear_tokens();
   replica_.add_config(&txn);
+  const proto::ReplicationConfig written = c;
   txn.put(std::string(kKeyringPath), keyring.value().serialize());
-  replica_.barrier().install(std::move(keyring.value()));
+  replica_.barrier().install(keyring.value());
   replica_.write_keyring_file();
   primary_hint_ = NodeId();
   std::weak_ptr<bool> alive = alive_;
-  replica_.commit(std::move(txn), [this, alive, done](Result<CommitInfo> commit) {
-    if (alive.expired()) return;
-    if (!commit.is_ok()) return done(commit.status());
-    done(Status());
-    start();
-  });
+  replica_.commit(std::move(txn),
+                  [this, alive, done, before, written, keyring_before,
+                   installed = std::move(keyring.value())](Result<CommitInfo> commit) {
+                    if (alive.expired()) return;
+                    if (!commit.is_ok()) {
+                      // All or nothing: storage still holds the previous role, so memory does too.
+                      roll_back_activation(before, written, keyring_before, installed);
+                      return done(commit.status());
+                    }
+                    done(Status());
+                    start();
+                  });
+}
+
+// Puts back each field the activation wrote (and the keyring it installed) unless something
+// else changed it since (a merkle-sync committed meanwhile keeps its epoch), then rewrites the
+// keyring and lineage files from what memory says now.
+void Secondary::roll_back_activation(const proto::ReplicationConfig& before,
+                                     const proto::ReplicationConfig& written,
+                                     const Keyring& keyring_before, const Keyring& installed) {
+  auto& c = replica_.config();
+  REPLSIM_ASSERT(written.mode() == proto::MODE_SECONDARY);
+  if (c.mode() == written.mode()) c.set_mode(before.mode());
+  if (c.secondary_id() == written.secondary_id()) c.set_secondary_id(before.secondary_id());
+  if (c.credential() == written.credential()) c.set_credential(before.credential());
+  if (std::equal(c.primary_nodes().begin(), c.primary_nodes().end(),
+                 written.primary_nodes().begin(), written.primary_nodes().end())) {
+    *c.mutable_primary_nodes() = before.primary_nodes();
+  }
+  if (c.epoch() == written.epoch()) c.set_epoch(before.epoch());
+  if (c.catch_up_index() == written.catch_up_index()) {
+    c.set_catch_up_index(before.catch_up_index());
+  }
+  if (c.primary_epoch() == written.primary_epoch()) c.set_primary_epoch(before.primary_epoch());
+  if (c.highest_epoch_seen() == written.highest_epoch_seen()) {
+    c.set_highest_epoch_seen(before.highest_epoch_seen());
+  }
+  if (c.secondaries_size() == 0) *c.mutable_secondaries() = before.secondaries();
+  if (c.tokens_size() == 0) *c.mutable_tokens() = before.tokens();
+  if (replica_.barrier().keyring() == installed) replica_.barrier().install(keyring_before);
+  replica_.write_keyring_file();
+  replica_.write_lineage_file();
+  REPLSIM_ASSERT(c.mode() != proto::MODE_UNKNOWN);
 }
 
 void Secondary::start_reconcile() {
