@@ -32,6 +32,17 @@ using Epoch = StrongId<EpochTag>;                    // primary lineage; a promo
 using Lsn = StrongId<LsnTag>;                        // ARIES log sequence number
 using LockGeneration = StrongId<LockGenerationTag>;  // HA lock term; fences stale actives
 
+// A position in a primary lineage: WAL entry `index` of epoch `epoch` (Vault's index state).
+// Ordered by epoch, then index: numeric order only, which says nothing about ancestry (an
+// epoch's entries past its fork point are not in a later epoch's lineage). Position{} (epoch 0)
+// means "unknown".
+struct Position {
+  Epoch epoch;
+  WalIndex index;
+  constexpr auto operator<=>(const Position&) const = default;
+  constexpr bool known() const { return epoch.value != 0; }
+};
+
 // Virtual or real time, in microseconds. Units last in every name that holds one.
 using TimeUs = int64_t;
 constexpr TimeUs kUsPerMs = 1000;

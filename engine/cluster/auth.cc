@@ -1,9 +1,9 @@
 // Userpass auth: users are replicated data ("auth/userpass/users/<name>", the barrier-encrypted
-// SHA-256 of the password); tokens are local ("sys/token/<SHA-256 of the token>" → expiry on
-// this cluster's clock). The token itself is never stored, logged or replicated, so a token of
-// another cluster is simply unknown here: "permission denied".
+// SHA-256 of the password); tokens are local (token_cache.h: the record is the SHA-256 of the
+// token → expiry on this cluster's clock). The token itself is never stored, logged or
+// replicated, so a token of another cluster is simply unknown here: "permission denied".
 #include "engine/cluster/node_impl.h"
-#include "engine/replication/messenger.h"
+#include "engine/replication/credentials.h"
 
 namespace replsim::cluster {
 
@@ -11,12 +11,13 @@ using replication::sha256;
 using replication::to_hex;
 
 namespace {
-std::string token_path(const std::string& token) {
-  return std::string(MountTable::kTokenPrefix) + to_hex(sha256("token|" + token));
-}
+constexpr TimeUs kTokenSweepIntervalUs = 10 * kUsPerSec;
+constexpr size_t kTokenSweepDeletesMax = 1000;  // per sweep transaction
 }  // namespace
 
 void NodeImpl::login(const proto::ClientRequest& req, Reply reply) {
+  REPLSIM_ASSERT(active());
+  REPLSIM_ASSERT(req.has_login());
   const auto& op = req.login();
   std::string path = std::string(kUsersPrefix) + op.username();
   auto stored = replica_->store().get(path);
@@ -34,7 +35,7 @@ void NodeImpl::login(const proto::ClientRequest& req, Reply reply) {
   TimeUs expires = env_.now_us() + config_.token_ttl_us;
   Transaction txn;
   txn.replicate = false;
-  txn.put(token_path(token), std::to_string(expires));
+  txn.put(TokenCache::record_path(token), TokenCache::record_value(expires));
   uint64_t id = req.request_id();
   TimeUs ttl = config_.token_ttl_us;
   std::weak_ptr<bool> alive = alive_;
@@ -53,35 +54,25 @@ void NodeImpl::login(const proto::ClientRequest& req, Reply reply) {
 }
 
 Status NodeImpl::check_token(const std::string& token, int64_t* ttl_us) {
-  if (token.empty()) return Status::permission_denied("missing token");
-  // Token → storage path (a SHA-256), memoized; bounded, cleared when full.
-  auto cached = token_paths_.find(token);
-  if (cached == token_paths_.end()) {
-    if (token_paths_.size() >= kTokenPathCacheMax) token_paths_.clear();
-    cached = token_paths_.emplace(token, token_path(token)).first;
-  }
-  auto stored = replica_->store().get(cached->second);
-  if (!stored) {
-    counters_.foreign_tokens_refused++;
-    return Status::permission_denied("unknown token");
-  }
-  TimeUs expires = std::stoll(*stored);
-  if (expires <= env_.now_us()) return Status::permission_denied("token expired");
-  *ttl_us = expires - env_.now_us();
-  return Status();
+  REPLSIM_ASSERT(replica_);
+  const Store& store = replica_->store();
+  return tokens_.check(
+      token, env_.now_us(), [&store](const std::string& path) { return store.get(path); }, ttl_us);
 }
 
 void NodeImpl::sweep_tokens() {
-  sweep_timer_ = env_.schedule(10 * kUsPerSec, [this] { sweep_tokens(); });
+  sweep_timer_ = env_.schedule(kTokenSweepIntervalUs, [this] { sweep_tokens(); });
   if (!replica_) return;
   Transaction txn;
   txn.replicate = false;
   TimeUs now = env_.now_us();
   replica_->store().scan(MountTable::kTokenPrefix, [&](const std::string& p, const std::string& v) {
-    if (std::stoll(v) <= now) txn.del(p);
-    return txn.mutations.size() < 1000;
+    auto expires_us = TokenCache::parse_expiry(v);
+    if (!expires_us || *expires_us <= now) txn.del(p);
+    return txn.mutations.size() < kTokenSweepDeletesMax;
   });
   if (txn.mutations.empty()) return;
+  REPLSIM_ASSERT(txn.mutations.size() <= kTokenSweepDeletesMax);
   replica_->commit(std::move(txn), [](Result<CommitInfo> c) { c.status().ignore(); });
 }
 

@@ -3,22 +3,24 @@
 #include <algorithm>
 
 #include "engine/cluster/node_impl.h"
-#include "engine/replication/messenger.h"
+#include "engine/replication/envelope.h"
 
 namespace replsim::cluster {
 
 using replication::send_envelope;
 
-bool NodeImpl::has_index_state(const proto::IndexState& s) const {
-  if (secondary_) return secondary_->has_state(s.epoch(), s.wal_index());
+bool NodeImpl::has_index_state(Position at) const {
+  REPLSIM_ASSERT(active());
+  if (secondary_) return secondary_->has_state(at);
   const auto& c = replica_->config();
-  if (c.epoch() == s.epoch()) return replica_->store().last_wal_index().value >= s.wal_index();
-  if (c.epoch() < s.epoch()) return false;
+  const Epoch mine(c.epoch());
+  if (mine == at.epoch) return replica_->store().last_wal_index() >= at.index;
+  if (mine < at.epoch) return false;
   // An older epoch: only the prefix up to the fork point is in this lineage. Forks further
   // back are not recorded here; fork_index still bounds them (indexes only grow along one).
   if (c.fork_epoch() == 0) return true;
-  if (s.epoch() > c.fork_epoch()) return false;  // a branch this lineage never followed
-  return s.wal_index() <= c.fork_index();
+  if (at.epoch.value > c.fork_epoch()) return false;  // a branch this lineage never followed
+  return at.index.value <= c.fork_index();
 }
 
 NodeId NodeImpl::active_target(uint32_t attempt) {
@@ -33,7 +35,8 @@ NodeId NodeImpl::active_target(uint32_t attempt) {
 }
 
 NodeId NodeImpl::primary_target(uint32_t attempt) {
-  if (!secondary_ || !replica_) return NodeId();
+  if (!secondary_) return NodeId();  // no longer a secondary: the forward times out
+  REPLSIM_ASSERT(replica_);
   const auto& nodes = replica_->config().primary_nodes();
   if (nodes.empty()) return NodeId();
   NodeId hint = secondary_->primary_hint();
@@ -42,6 +45,7 @@ NodeId NodeImpl::primary_target(uint32_t attempt) {
 }
 
 void NodeImpl::sign_cross_cluster(proto::ForwardRequest* fwd) {
+  REPLSIM_ASSERT(fwd != nullptr);
   fwd->set_origin_cluster(config_.cluster_id.value);
   if (!secondary_) return;
   fwd->set_secondary_id(secondary_->secondary_id());
@@ -58,46 +62,55 @@ Barrier* NodeImpl::wire_barrier() {
   return standby_barrier_.get();
 }
 
+// A standby: seal the value (values travel between nodes as ciphertext only), stamp a write
+// with the cluster's lineage epoch, and forward to the active node.
+void NodeImpl::forward_to_active(proto::ClientRequest req, std::optional<proto::KeyChange> sealed,
+                                 Origin origin, Reply reply) {
+  REPLSIM_ASSERT(!active());
+  if (origin.hops >= kForwardHopsMax) {
+    return reply(error_response(req.request_id(), proto::UNAVAILABLE, "too many hops"));
+  }
+  if (req.has_write() && !sealed) {
+    Barrier* barrier = wire_barrier();
+    if (barrier == nullptr) {
+      return reply(error_response(req.request_id(), proto::UNAVAILABLE, "no active node yet"));
+    }
+    proto::KeyChange k;
+    k.set_path(req.write().path());
+    k.set_ciphertext(barrier->encrypt(req.write().path(), req.write().value()));
+    req.mutable_write()->clear_value();
+    sealed = std::move(k);
+  }
+  proto::ForwardRequest fwd;
+  fwd.set_hops(origin.hops + 1);
+  fwd.set_origin_cluster(config_.cluster_id.value);
+  if (req.has_write() || req.has_del()) {
+    // Stamped here, where the request enters the engine: every resend keeps it. Without a
+    // lineage (no active node wrote one yet) there is no epoch to stamp: an unstamped write
+    // could commit in two epochs if a resend crosses a failover, so it is refused.
+    uint64_t stamp = origin.write_epoch;
+    if (stamp == 0) {
+      auto lineage = replication::read_lineage_file(env_.fs());
+      if (!lineage) {
+        return reply(error_response(req.request_id(), proto::UNAVAILABLE,
+                                    "no active node yet (cluster lineage unknown)"));
+      }
+      stamp = *lineage;
+    }
+    fwd.set_write_epoch(stamp);
+  }
+  *fwd.mutable_request() = std::move(req);
+  if (sealed) *fwd.mutable_sealed() = std::move(*sealed);
+  forward([this](uint32_t a) { return active_target(a); }, std::move(fwd), std::move(reply),
+          nullptr);
+}
+
 void NodeImpl::handle_client(proto::ClientRequest req, std::optional<proto::KeyChange> sealed,
                              Origin origin, Reply reply) {
   if (!check_active()) {
-    if (origin.hops >= kForwardHopsMax) {
-      return reply(error_response(req.request_id(), proto::UNAVAILABLE, "too many hops"));
-    }
-    if (req.has_write() && !sealed) {  // values travel between nodes as ciphertext only
-      Barrier* barrier = wire_barrier();
-      if (barrier == nullptr) {
-        return reply(error_response(req.request_id(), proto::UNAVAILABLE, "no active node yet"));
-      }
-      proto::KeyChange k;
-      k.set_path(req.write().path());
-      k.set_ciphertext(barrier->encrypt(req.write().path(), req.write().value()));
-      req.mutable_write()->clear_value();
-      sealed = std::move(k);
-    }
-    proto::ForwardRequest fwd;
-    fwd.set_hops(origin.hops + 1);
-    fwd.set_origin_cluster(config_.cluster_id.value);
-    if (req.has_write() || req.has_del()) {
-      // Stamped here, where the request enters the engine: every resend keeps it. Without a
-      // lineage (no active node wrote one yet) there is no epoch to stamp: an unstamped write
-      // could commit in two epochs if a resend crosses a failover, so it is refused.
-      uint64_t stamp = origin.write_epoch;
-      if (stamp == 0) {
-        auto lineage = replication::read_lineage_file(env_.fs());
-        if (!lineage) {
-          return reply(error_response(req.request_id(), proto::UNAVAILABLE,
-                                      "no active node yet (cluster lineage unknown)"));
-        }
-        stamp = *lineage;
-      }
-      fwd.set_write_epoch(stamp);
-    }
-    *fwd.mutable_request() = std::move(req);
-    if (sealed) *fwd.mutable_sealed() = std::move(*sealed);
-    return forward([this](uint32_t a) { return active_target(a); }, std::move(fwd),
-                   std::move(reply), nullptr);
+    return forward_to_active(std::move(req), std::move(sealed), origin, std::move(reply));
   }
+  REPLSIM_ASSERT(replica_);
   if (req.op_case() == proto::ClientRequest::kLogin) return login(req, std::move(reply));
   int64_t ttl_us = 0;
   if (!origin.trusted) {
@@ -128,6 +141,8 @@ void NodeImpl::handle_client(proto::ClientRequest req, std::optional<proto::KeyC
 
 void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyChange> sealed,
                             Origin origin, Reply reply) {
+  REPLSIM_ASSERT(active());
+  REPLSIM_ASSERT(req.has_write() || req.has_del());
   const std::string& path = req.has_write() ? req.write().path() : req.del().path();
   if (path.empty() || path.rfind("sys/", 0) == 0) {
     return reply(error_response(req.request_id(), proto::INVALID_ARGUMENT,
@@ -142,12 +157,20 @@ void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyCh
                                 "(stale keyring on the forwarding node); retry"));
   }
   bool local = replica_->mounts().is_local(path);
-  if (local || mode() != "secondary") {
+  if (local || mode() != proto::MODE_SECONDARY) {
     return commit_write(req, std::move(sealed), origin, std::move(reply));
   }
-  // A secondary: seal the value here (ciphertext only on the wire), forward to the primary,
-  // stamped with the lineage epoch (kept from the standby that stamped it, if any): only the
-  // primary of that epoch may commit it, whatever failover happens before an answer.
+  forward_write_to_primary(std::move(req), std::move(sealed), origin, std::move(reply));
+}
+
+// A secondary: seal the value here (ciphertext only on the wire), forward to the primary,
+// stamped with the lineage epoch (kept from the standby that stamped it, if any): only the
+// primary of that epoch may commit it, whatever failover happens before an answer.
+void NodeImpl::forward_write_to_primary(proto::ClientRequest req,
+                                        std::optional<proto::KeyChange> sealed, Origin origin,
+                                        Reply reply) {
+  REPLSIM_ASSERT(mode() == proto::MODE_SECONDARY);
+  const std::string path = req.has_write() ? req.write().path() : req.del().path();
   proto::ForwardRequest fwd;
   fwd.set_hops(origin.hops + 1);
   fwd.set_write_epoch(origin.write_epoch != 0 ? origin.write_epoch
@@ -160,54 +183,84 @@ void NodeImpl::handle_write(proto::ClientRequest req, std::optional<proto::KeyCh
                              : replica_->barrier().encrypt(path, req.write().value()));
     req.mutable_write()->clear_value();
   }
-  uint64_t request_id = req.request_id();
   req.clear_token();  // tokens are local: checked here, never sent to another cluster
   *fwd.mutable_request() = std::move(req);
   std::weak_ptr<bool> alive = alive_;
-  auto on_primary = [this, alive, request_id, reply](proto::ClientResponse r) {
-    if (alive.expired()) return;
-    r.set_forwarded(true);
-    r.set_served_by_node(env_.self().value);
-    if (r.error() == proto::PERMISSION_DENIED) {
-      // The primary refused this cluster's forward (credential not current during
-      // update-primary, or it is no longer a primary), not the client's token. That refusal
-      // is not final for the write: a standby's resend may start another forward that the
-      // primary accepts later, so the client is told the outcome is unknown.
-      r.set_error(proto::UNAVAILABLE);
-      r.set_error_message("the primary refused this secondary's forward: " + r.error_message());
-    }
-    if (r.error() != proto::OK) return reply(std::move(r));
-    if (!secondary_) {
-      // Promoted (or no longer active) before the answer came: this node no longer follows
-      // the primary, so only its own state tells whether a read here sees the write.
-      if (!check_active() || !replica_ || !has_index_state(r.index_state())) {
-        counters_.raw_warnings++;
-        r.set_warning(
-            "write forwarded to the primary is not in this node's state (it changed "
-            "role before the write was applied here); a read here may not see it");
-      }
-      return reply(std::move(r));
-    }
-    counters_.raw_waits++;
-    proto::IndexState state = r.index_state();
-    secondary_->wait_for(state.epoch(), state.wal_index(), config_.raw_wait_us,
-                         [this, alive, r = std::move(r), reply](bool applied) mutable {
-                           if (alive.expired()) return;
-                           if (!applied) {
-                             counters_.raw_warnings++;
-                             r.set_warning(
-                                 "write forwarded to the primary was not yet applied on this "
-                                 "secondary; a read here may not see it");
-                           }
-                           reply(std::move(r));
-                         });
+  auto on_primary = [this, alive, reply](proto::ClientResponse r) {
+    if (!alive.expired()) on_primary_write_answer(std::move(r), reply);
   };
   forward([this](uint32_t a) { return primary_target(a); }, std::move(fwd), std::move(on_primary),
           nullptr);
 }
 
+// The primary's answer to a forwarded write: held until the write is applied here
+// (read-after-write), or answered with a warning.
+void NodeImpl::on_primary_write_answer(proto::ClientResponse r, Reply reply) {
+  REPLSIM_ASSERT(reply != nullptr);
+  r.set_forwarded(true);
+  r.set_served_by_node(env_.self().value);
+  if (r.error() == proto::PERMISSION_DENIED) {
+    // The primary refused this cluster's forward (credential not current during
+    // update-primary, or it is no longer a primary), not the client's token. That refusal
+    // is not final for the write: a standby's resend may start another forward that the
+    // primary accepts later, so the client is told the outcome is unknown.
+    r.set_error(proto::UNAVAILABLE);
+    r.set_error_message("the primary refused this secondary's forward: " + r.error_message());
+  }
+  if (r.error() != proto::OK) return reply(std::move(r));
+  const Position at{Epoch(r.index_state().epoch()), WalIndex(r.index_state().wal_index())};
+  if (!secondary_) {
+    // Promoted (or no longer active) before the answer came: this node no longer follows
+    // the primary, so only its own state tells whether a read here sees the write.
+    if (!check_active() || !has_index_state(at)) {
+      counters_.raw_warnings++;
+      r.set_warning(
+          "write forwarded to the primary is not in this node's state (it changed "
+          "role before the write was applied here); a read here may not see it");
+    }
+    return reply(std::move(r));
+  }
+  counters_.raw_waits++;
+  std::weak_ptr<bool> alive = alive_;
+  secondary_->wait_for(at, config_.raw_wait_us,
+                       [this, alive, r = std::move(r), reply](bool applied) mutable {
+                         if (alive.expired()) return;
+                         if (!applied) {
+                           counters_.raw_warnings++;
+                           r.set_warning(
+                               "write forwarded to the primary was not yet applied on this "
+                               "secondary; a read here may not see it");
+                         }
+                         reply(std::move(r));
+                       });
+}
+
+// A retry of a write this primary committed: the first outcome, never a second commit.
+bool NodeImpl::answer_from_dedupe(uint64_t id, Reply& reply) {
+  REPLSIM_ASSERT(active());
+  const Position* at = dedupe_.find(id);
+  if (at == nullptr) return false;
+  counters_.writes_deduplicated++;
+  if (!at->known()) {
+    reply(error_response(id, proto::UNAVAILABLE,
+                         "this write was committed before a failover at a position "
+                         "not recorded; its outcome is unknown"));
+    return true;
+  }
+  proto::ClientResponse r;
+  r.set_request_id(id);
+  r.set_wal_index(at->index.value);
+  r.mutable_index_state()->set_epoch(at->epoch.value);
+  r.mutable_index_state()->set_wal_index(at->index.value);
+  r.set_served_by_cluster(config_.cluster_id.value);
+  r.set_served_by_node(env_.self().value);
+  reply(std::move(r));
+  return true;
+}
+
 void NodeImpl::commit_write(const proto::ClientRequest& req, std::optional<proto::KeyChange> sealed,
                             Origin origin, Reply reply) {
+  REPLSIM_ASSERT(active());
   uint64_t id = req.request_id();
   const std::string& path = req.has_write() ? req.write().path() : req.del().path();
   const bool local = replica_->mounts().is_local(path);
@@ -223,22 +276,7 @@ void NodeImpl::commit_write(const proto::ClientRequest& req, std::optional<proto
                                     std::to_string(origin.write_epoch) + " -> " +
                                     std::to_string(epoch) + "); its outcome is unknown"));
   }
-  auto done_it = dedupe_.find(id);
-  if (done_it != dedupe_.end()) {
-    counters_.writes_deduplicated++;
-    if (done_it->second.epoch() == 0) {
-      return reply(error_response(id, proto::UNAVAILABLE,
-                                  "this write was committed before a failover at a position "
-                                  "not recorded; its outcome is unknown"));
-    }
-    proto::ClientResponse r;
-    r.set_request_id(id);
-    r.set_wal_index(done_it->second.wal_index());
-    *r.mutable_index_state() = done_it->second;
-    r.set_served_by_cluster(config_.cluster_id.value);
-    r.set_served_by_node(env_.self().value);
-    return reply(std::move(r));
-  }
+  if (answer_from_dedupe(id, reply)) return;
   auto inflight = inflight_writes_.find(id);
   if (inflight != inflight_writes_.end()) {
     counters_.writes_deduplicated++;
@@ -258,60 +296,62 @@ void NodeImpl::commit_write(const proto::ClientRequest& req, std::optional<proto
   bool persist = !local && forwarded;
   if (persist) {
     // The record's value becomes "<epoch>/<index>" of this write's own WAL entry.
-    txn.put(std::string(kDedupePrefix) + std::to_string(id), "");
-    txn.wal_position_path = std::string(kDedupePrefix) + std::to_string(id);
+    txn.put(WriteDedupe::record_path(id), "");
+    txn.wal_position_path = WriteDedupe::record_path(id);
   }
-  if (!local && dedupe_order_.size() >= kDedupeEntriesMax && dedupe_order_.front().second) {
-    txn.del(std::string(kDedupePrefix) + std::to_string(dedupe_order_.front().first));
+  if (!local) {
+    if (auto evicted = dedupe_.evict_record()) txn.del(WriteDedupe::record_path(*evicted));
   }
   inflight_writes_[id].push_back(std::move(reply));
   std::weak_ptr<bool> alive = alive_;
   replica_->commit(std::move(txn), [this, alive, id, local, persist](Result<CommitInfo> c) {
-    if (alive.expired()) return;
-    auto it = inflight_writes_.find(id);
-    if (it == inflight_writes_.end()) return;
-    std::vector<Reply> replies = std::move(it->second);
-    inflight_writes_.erase(it);
-    proto::ClientResponse r;
-    r.set_request_id(id);
-    r.set_served_by_cluster(config_.cluster_id.value);
-    r.set_served_by_node(env_.self().value);
-    if (!c.is_ok()) {
-      r.set_error(c.status().code() == StatusCode::kFenced ? proto::FENCED : proto::INTERNAL);
-      r.set_error_message(c.status().to_string());
-    } else {
-      uint64_t index =
-          c->wal_index ? c->wal_index->value : replica_->store().last_wal_index().value;
-      r.set_wal_index(index);
-      r.mutable_index_state()->set_epoch(replica_->config().epoch());
-      r.mutable_index_state()->set_wal_index(index);
-      if (local) {
-        counters_.local_writes_committed++;
-      } else {
-        counters_.writes_committed++;
-        proto::IndexState& at = dedupe_[id];
-        at.set_epoch(c->wal_index ? c->epoch.value : replica_->config().epoch());
-        at.set_wal_index(index);
-        dedupe_order_.emplace_back(id, persist);
-        if (dedupe_order_.size() > kDedupeEntriesMax) {
-          dedupe_.erase(dedupe_order_.front().first);
-          dedupe_order_.pop_front();
-        }
-        if (c->wal_index && observer_)
-          observer_->on_wal_committed(env_.self(), c->epoch, *c->wal_index);
-        if (primary_) primary_->on_commit();
-      }
-    }
-    for (auto& fn : replies) fn(r);
+    if (!alive.expired()) on_write_committed(id, local, persist, std::move(c));
   });
 }
 
+void NodeImpl::on_write_committed(uint64_t id, bool local, bool persist, Result<CommitInfo> c) {
+  auto it = inflight_writes_.find(id);
+  if (it == inflight_writes_.end()) return;  // the node stepped down meanwhile
+  REPLSIM_ASSERT(active());
+  REPLSIM_ASSERT(!it->second.empty());
+  std::vector<Reply> replies = std::move(it->second);
+  inflight_writes_.erase(it);
+  proto::ClientResponse r;
+  r.set_request_id(id);
+  r.set_served_by_cluster(config_.cluster_id.value);
+  r.set_served_by_node(env_.self().value);
+  if (!c.is_ok()) {
+    r.set_error(c.status().code() == StatusCode::kFenced ? proto::FENCED : proto::INTERNAL);
+    r.set_error_message(c.status().to_string());
+  } else {
+    uint64_t index = c->wal_index ? c->wal_index->value : replica_->store().last_wal_index().value;
+    r.set_wal_index(index);
+    r.mutable_index_state()->set_epoch(replica_->config().epoch());
+    r.mutable_index_state()->set_wal_index(index);
+    if (local) {
+      counters_.local_writes_committed++;
+    } else {
+      counters_.writes_committed++;
+      Epoch at_epoch = c->wal_index ? c->epoch : Epoch(replica_->config().epoch());
+      dedupe_.record(id, Position{at_epoch, WalIndex(index)}, persist);
+      if (c->wal_index && observer_) {
+        observer_->on_wal_committed(env_.self(), c->epoch, *c->wal_index);
+      }
+      if (primary_) primary_->on_commit();
+    }
+  }
+  for (auto& fn : replies) fn(r);
+}
+
 void NodeImpl::handle_read(proto::ClientRequest req, Origin origin, Reply reply) {
-  if (!req.has_required_index_state() || has_index_state(req.required_index_state())) {
+  REPLSIM_ASSERT(active());
+  const Position required{Epoch(req.required_index_state().epoch()),
+                          WalIndex(req.required_index_state().wal_index())};
+  if (!req.has_required_index_state() || has_index_state(required)) {
     return serve_read(req, std::move(reply));
   }
   auto give_up = [this, req, origin, reply]() {
-    if (req.stale_policy() == proto::FORWARD && mode() == "secondary") {
+    if (req.stale_policy() == proto::FORWARD && mode() == proto::MODE_SECONDARY) {
       proto::ForwardRequest fwd;
       fwd.set_hops(origin.hops + 1);
       sign_cross_cluster(&fwd);
@@ -325,8 +365,8 @@ void NodeImpl::handle_read(proto::ClientRequest req, Origin origin, Reply reply)
   };
   if (!secondary_) return give_up();
   std::weak_ptr<bool> alive = alive_;
-  secondary_->wait_for(req.required_index_state().epoch(), req.required_index_state().wal_index(),
-                       config_.required_state_wait_us, [this, alive, req, reply, give_up](bool ok) {
+  secondary_->wait_for(required, config_.required_state_wait_us,
+                       [this, alive, req, reply, give_up](bool ok) {
                          if (alive.expired()) return;
                          if (ok && replica_) return serve_read(req, reply);
                          give_up();
@@ -334,6 +374,8 @@ void NodeImpl::handle_read(proto::ClientRequest req, Origin origin, Reply reply)
 }
 
 void NodeImpl::serve_read(const proto::ClientRequest& req, Reply reply) {
+  REPLSIM_ASSERT(replica_);
+  REPLSIM_ASSERT(req.has_read() || req.has_list());
   proto::ClientResponse r;
   r.set_request_id(req.request_id());
   r.set_served_by_node(env_.self().value);
@@ -365,48 +407,47 @@ void NodeImpl::serve_read(const proto::ClientRequest& req, Reply reply) {
 
 // ---- forwarding ----
 
-void NodeImpl::forward(std::function<NodeId(uint32_t)> target, proto::ForwardRequest fwd,
-                       Reply reply, OperatorReply op_reply) {
-  uint64_t id = next_forward_id_++;
-  fwd.set_forward_id(id);
-  if (fwd.has_request()) pending_requests_[fwd.request().request_id()]++;
-  PendingForward& p = forwards_[id];
-  p.fwd = std::move(fwd);
-  p.target = std::move(target);
-  p.reply = std::move(reply);
-  p.op_reply = std::move(op_reply);
-  p.deadline = env_.schedule(config_.forward_timeout_us, [this, id] {
-    auto it = forwards_.find(id);
-    if (it == forwards_.end()) return;
-    PendingForward f = take_forward(it);
+void NodeImpl::forward(Forwarder::Target target, proto::ForwardRequest fwd, Reply reply,
+                       OperatorReply op_reply) {
+  REPLSIM_ASSERT_MSG((reply != nullptr) != (op_reply != nullptr), "one answer per forward");
+  REPLSIM_ASSERT(fwd.has_request() == (reply != nullptr));
+  const uint64_t request_id =
+      fwd.has_request() ? fwd.request().request_id() : fwd.operator_request().request_id();
+  auto timed_out = [reply, op_reply, request_id] {
     std::string msg = "no answer from the active/primary node within the forwarding bound";
-    if (f.reply) f.reply(error_response(f.fwd.request().request_id(), proto::UNAVAILABLE, msg));
-    if (f.op_reply) {
+    if (reply) reply(error_response(request_id, proto::UNAVAILABLE, msg));
+    if (op_reply) {
       proto::OperatorResponse r;
-      r.set_request_id(f.fwd.operator_request().request_id());
+      r.set_request_id(request_id);
       r.set_error(proto::UNAVAILABLE);
       r.set_error_message(msg);
-      f.op_reply(std::move(r));
+      op_reply(std::move(r));
     }
-  });
-  counters_.requests_forwarded++;
-  send_forward(id);
+  };
+  auto answer = [this, reply, op_reply](const proto::ForwardResponse& resp) {
+    if (reply) on_forward_answer(resp, reply);
+    if (op_reply) op_reply(resp.operator_response());
+  };
+  forwarder_.forward(std::move(target), std::move(fwd), std::move(answer), std::move(timed_out));
 }
 
-void NodeImpl::send_forward(uint64_t id) {
-  auto it = forwards_.find(id);
-  if (it == forwards_.end()) return;
-  PendingForward& p = it->second;
-  NodeId to = p.target(p.attempt++);
-  if (to.value != 0 && to != env_.self()) {
-    // A cross-cluster forward carries the secondary's current credential: update-primary
-    // may have replaced it since the first send.
-    if (!p.fwd.secondary_id().empty() && secondary_) sign_cross_cluster(&p.fwd);
-    proto::NodeEnvelope out;
-    *out.mutable_forward_request() = p.fwd;
-    send_envelope(env_, to, out);
+// An answer to a forwarded client request: read values come back sealed.
+void NodeImpl::on_forward_answer(const proto::ForwardResponse& resp, const Reply& reply) {
+  REPLSIM_ASSERT(reply != nullptr);
+  proto::ClientResponse r = resp.response();
+  r.set_forwarded(true);
+  if (resp.has_sealed()) {
+    Barrier* barrier = wire_barrier();
+    if (barrier == nullptr) {
+      return reply(error_response(r.request_id(), proto::UNAVAILABLE, "no keyring"));
+    }
+    auto plain = barrier->decrypt(resp.sealed().path(), resp.sealed().ciphertext());
+    if (!plain.is_ok()) {
+      return reply(error_response(r.request_id(), proto::INTERNAL, plain.status().to_string()));
+    }
+    r.set_value(std::move(plain.value()));
   }
-  p.retry = env_.schedule(config_.forward_retry_us, [this, id] { send_forward(id); });
+  reply(std::move(r));
 }
 
 void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
@@ -420,7 +461,11 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
                              send_envelope(env_, from, out);
                            });
   }
-  if (!check_active()) return relay_forward(from, std::move(fwd));
+  if (!check_active()) {
+    forwarder_.relay(from, std::move(fwd), [this](uint32_t a) { return active_target(a); });
+    return;
+  }
+  REPLSIM_ASSERT(active());
   Origin origin{fwd.origin_cluster() != config_.cluster_id.value, fwd.hops(), fwd.write_epoch()};
   // A resend of a write this primary already accepted (committed or in flight) is answered
   // with that write's outcome even when its credential proof is no longer current (the
@@ -429,7 +474,7 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
   const uint64_t request_id = fwd.request().request_id();
   const bool accepted_before =
       primary_ && (fwd.request().has_write() || fwd.request().has_del()) &&
-      (dedupe_.count(request_id) != 0 || inflight_writes_.count(request_id) != 0);
+      (dedupe_.contains(request_id) || inflight_writes_.count(request_id) != 0);
   if (origin.trusted && !accepted_before &&
       !(primary_ && primary_->authenticated(fwd.secondary_id(), fwd.credential_proof()))) {
     proto::NodeEnvelope out;
@@ -439,15 +484,15 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
                        "forward from an unauthenticated cluster or to a non-primary");
     return send_envelope(env_, from, out);
   }
-  const std::pair<uint32_t, uint64_t> key{from.value, forward_id};
-  if (!handling_.insert(key).second) return;  // a resend: the handling in flight answers it
+  // A resend: the handling in flight answers it.
+  if (!forwarder_.begin_handling(from, forward_id)) return;
   std::optional<proto::KeyChange> sealed;
   if (fwd.has_sealed()) sealed = fwd.sealed();
   std::string read_path = fwd.request().has_read() ? fwd.request().read().path() : "";
   handle_client(
       std::move(*fwd.mutable_request()), std::move(sealed), origin,
-      [this, from, forward_id, key, origin, read_path](proto::ClientResponse r) {
-        handling_.erase(key);
+      [this, from, forward_id, read_path](proto::ClientResponse r) {
+        forwarder_.end_handling(from, forward_id);
         proto::NodeEnvelope out;
         auto* resp = out.mutable_forward_response();
         resp->set_forward_id(forward_id);
@@ -460,74 +505,6 @@ void NodeImpl::on_forward_request(NodeId from, proto::ForwardRequest fwd) {
         *resp->mutable_response() = std::move(r);
         send_envelope(env_, from, out);
       });
-}
-
-NodeImpl::PendingForward NodeImpl::take_forward(std::map<uint64_t, PendingForward>::iterator it) {
-  PendingForward f = std::move(it->second);
-  forwards_.erase(it);
-  env_.cancel(f.retry);
-  env_.cancel(f.deadline);
-  if (f.relay) relays_.erase(f.relay_key);
-  if (f.fwd.has_request()) {
-    auto p = pending_requests_.find(f.fwd.request().request_id());
-    if (p != pending_requests_.end() && --p->second == 0) pending_requests_.erase(p);
-  }
-  return f;
-}
-
-void NodeImpl::relay_forward(NodeId from, proto::ForwardRequest fwd) {
-  uint64_t original_id = fwd.forward_id();
-  if (fwd.hops() >= kForwardHopsMax) return;  // the sender times out with a clear error
-  const std::pair<uint32_t, uint64_t> key{from.value, original_id};
-  if (relays_.count(key) != 0) return;  // a resend: the relay in flight answers it
-  // Bounced back (no active node yet): this node already forwards the request itself; the
-  // sender keeps resending and reaches the active node on its own.
-  if (fwd.has_request() && pending_requests_.count(fwd.request().request_id()) != 0) return;
-  fwd.set_hops(fwd.hops() + 1);
-  uint64_t id = next_forward_id_++;
-  fwd.set_forward_id(id);
-  relays_[key] = id;
-  if (fwd.has_request()) pending_requests_[fwd.request().request_id()]++;
-  PendingForward& p = forwards_[id];
-  p.relay_key = key;
-  p.fwd = std::move(fwd);
-  p.target = [this](uint32_t a) { return active_target(a); };
-  p.relay = [this, from, original_id](const proto::ForwardResponse& resp) {
-    proto::NodeEnvelope out;
-    *out.mutable_forward_response() = resp;
-    out.mutable_forward_response()->set_forward_id(original_id);
-    send_envelope(env_, from, out);
-  };
-  p.deadline = env_.schedule(config_.forward_timeout_us, [this, id] {
-    auto it = forwards_.find(id);
-    if (it != forwards_.end()) take_forward(it);
-  });
-  counters_.requests_forwarded++;
-  send_forward(id);
-}
-
-void NodeImpl::on_forward_response(const proto::ForwardResponse& resp) {
-  auto it = forwards_.find(resp.forward_id());
-  if (it == forwards_.end()) return;  // late or duplicate
-  PendingForward f = take_forward(it);
-  if (f.relay) return f.relay(resp);
-  if (f.reply) {
-    proto::ClientResponse r = resp.response();
-    r.set_forwarded(true);
-    if (resp.has_sealed()) {
-      Barrier* barrier = wire_barrier();
-      if (barrier == nullptr) {
-        return f.reply(error_response(r.request_id(), proto::UNAVAILABLE, "no keyring"));
-      }
-      auto plain = barrier->decrypt(resp.sealed().path(), resp.sealed().ciphertext());
-      if (!plain.is_ok()) {
-        return f.reply(error_response(r.request_id(), proto::INTERNAL, plain.status().to_string()));
-      }
-      r.set_value(std::move(plain.value()));
-    }
-    f.reply(std::move(r));
-  }
-  if (f.op_reply) f.op_reply(resp.operator_response());
 }
 
 }  // namespace replsim::cluster

@@ -1,39 +1,11 @@
-// engine/replication/messenger.h — sending NodeEnvelopes, and shared replication helpers.
+// engine/replication/messenger.h — compatibility umbrella: include the topic headers instead.
+//   envelope.h     send_envelope
+//   credentials.h  sha256, hex, credential proofs, activation key wrapping
+//   wal_proto.h    WalEntry <-> WalEntryMsg
+//   epochs.h       next_epoch
 #pragma once
 
-#include <string>
-
-#include "engine/env.h"
-#include "engine/wal/wal_entry.h"
-#include "proto/replication.pb.h"
-
-namespace replsim::replication {
-
-inline void send_envelope(Env& env, NodeId to, const proto::NodeEnvelope& envelope) {
-  std::string bytes;
-  envelope.SerializeToString(&bytes);
-  env.send(to, std::move(bytes));
-}
-
-// SHA-256 of `data` (raw 32 bytes).
-std::string sha256(std::string_view data);
-std::string to_hex(std::string_view bytes);
-Result<std::string> from_hex(std::string_view hex);
-std::string credential_proof(const std::string& secondary_id, const std::string& credential);
-
-// Activation key wrapping: AES-256-GCM under `wrap_key` (32 bytes), `label` authenticated.
-std::string wrap(Random& random, const std::string& wrap_key, std::string_view label,
-                 std::string_view plaintext);
-Result<std::string> unwrap(Random& random, const std::string& wrap_key, std::string_view label,
-                           std::string_view wrapped);
-
-void to_proto(const WalEntry& entry, int64_t commit_time_us, proto::WalEntryMsg* out);
-WalEntry from_proto(const proto::WalEntryMsg& msg);
-
-// Epochs are unique per promoting cluster: (counter << 8) | (cluster & 0xff), so two clusters
-// promoted from the same epoch never share one.
-inline uint64_t next_epoch(uint64_t highest_seen, uint32_t cluster) {
-  return (((highest_seen >> 8) + 1) << 8) | (cluster & 0xff);
-}
-
-}  // namespace replsim::replication
+#include "engine/replication/credentials.h"
+#include "engine/replication/envelope.h"
+#include "engine/replication/epochs.h"
+#include "engine/replication/wal_proto.h"

@@ -1,7 +1,9 @@
 #include "engine/replication/primary.h"
 
 #include "engine/merkle/reconcile.h"
-#include "engine/replication/messenger.h"
+#include "engine/replication/credentials.h"
+#include "engine/replication/envelope.h"
+#include "engine/replication/wal_proto.h"
 #include "proto/merkle.pb.h"
 
 namespace replsim::replication {
@@ -9,6 +11,8 @@ namespace replsim::replication {
 Primary::Primary(Env& env, Replica& replica, ReplicationOptions options,
                  ReplicationCounters& counters)
     : env_(env), replica_(replica), options_(options), counters_(counters) {
+  check_role();
+  REPLSIM_ASSERT(options_.inflight_batches_max > 0);
   heartbeat_timer_ = env_.schedule(options_.heartbeat_interval_us, [this] { heartbeat(); });
 }
 
@@ -17,11 +21,20 @@ Primary::~Primary() {
   env_.cancel(heartbeat_timer_);
 }
 
+// A Primary exists only while the configuration says primary, of an epoch (node_impl.h).
+void Primary::check_role() const {
+  REPLSIM_ASSERT_MSG(replica_.config().mode() == proto::MODE_PRIMARY,
+                     "a Primary not in mode primary");
+  REPLSIM_ASSERT(replica_.config().epoch() != 0);
+}
+
 Result<std::string> Primary::create_token(const std::string& id, TimeUs ttl_us,
                                           const std::vector<NodeId>& cluster_nodes) {
+  check_role();
   if (id.empty()) return Status::invalid_argument("secondary id is empty");
   std::string secret;
   env_.random().fill_bytes(32, &secret);
+  REPLSIM_ASSERT(secret.size() == 32);
   proto::ActivationTokenRecord* rec = replica_.config().add_tokens();
   rec->set_secondary_id(id);
   rec->set_secret_proof(sha256("proof|" + secret));
@@ -50,6 +63,8 @@ bool Primary::authenticated(const std::string& id, const std::string& proof) {
   proto::SecondaryRecord* rec = find_secondary(id);
   if (rec != nullptr && proof == credential_proof(id, rec->credential())) {
     proofs_[id] = proof;
+    // Cached proofs are of activated secondaries only.
+    REPLSIM_ASSERT(proofs_.size() <= static_cast<size_t>(replica_.config().secondaries_size()));
     return true;
   }
   counters_.unauthorized_refused++;
@@ -76,6 +91,7 @@ bool Primary::handle(NodeId from, const proto::NodeEnvelope& e) {
 }
 
 void Primary::on_activation(NodeId from, const proto::ActivationRequest& req) {
+  check_role();
   proto::NodeEnvelope out;
   auto* resp = out.mutable_activation_response();
   resp->set_session(req.session());
@@ -116,6 +132,8 @@ void Primary::on_activation(NodeId from, const proto::ActivationRequest& req) {
     rec->set_last_acked_wal(0);
     proofs_.erase(req.secondary_id());
   }
+  REPLSIM_ASSERT(token != nullptr);  // a valid token, or a retry of the one it activated
+  REPLSIM_ASSERT(token->used());
   std::string label = "activation/" + req.secondary_id();
   resp->set_wrapped_keyring(
       wrap(env_.random(), token->wrap_key(), label, replica_.barrier().keyring().serialize()));
@@ -129,6 +147,7 @@ void Primary::on_activation(NodeId from, const proto::ActivationRequest& req) {
 }
 
 void Primary::send_stream_error(NodeId to, uint64_t session, proto::StreamError error) {
+  check_role();
   proto::NodeEnvelope out;
   auto* r = out.mutable_stream_response();
   r->set_session(session);
@@ -139,6 +158,7 @@ void Primary::send_stream_error(NodeId to, uint64_t session, proto::StreamError 
 }
 
 void Primary::on_stream_request(NodeId from, const proto::StreamRequest& req) {
+  check_role();
   if (!authenticated(req.secondary_id(), req.credential_proof())) {
     return send_stream_error(from, req.session(), proto::STREAM_DENIED);
   }
@@ -165,6 +185,9 @@ void Primary::on_stream_request(NodeId from, const proto::StreamRequest& req) {
   s.next = from_index;
   s.last_heard_us = env_.now_us();
   s.streaming = true;
+  // Contiguity: the session ships from an index the buffer still holds, or its next one.
+  REPLSIM_ASSERT(s.next >= wal.first_index());
+  REPLSIM_ASSERT(s.next.value <= wal.last_index().value + 1);
   // Streaming resumed: the guard pinned for this secondary's reconciliation is no longer
   // needed (holding it would keep the buffer past its bound).
   auto guard = guards_.find(req.secondary_id());
@@ -177,10 +200,12 @@ void Primary::on_stream_request(NodeId from, const proto::StreamRequest& req) {
 }
 
 void Primary::on_ack(const proto::WalAck& ack) {
+  check_role();
   auto it = sessions_.find(ack.secondary_id());
   if (it == sessions_.end() || it->second.session != ack.session()) return;
   if (!authenticated(ack.secondary_id(), ack.credential_proof())) return;
   Session& s = it->second;
+  REPLSIM_ASSERT(s.inflight_last.size() <= options_.inflight_batches_max);
   s.last_heard_us = env_.now_us();
   last_heartbeat_[ack.secondary_id()] = env_.now_us();
   while (!s.inflight_last.empty() && s.inflight_last.front() <= ack.applied_index()) {
@@ -197,6 +222,7 @@ void Primary::on_ack(const proto::WalAck& ack) {
 }
 
 void Primary::on_commit() {
+  check_role();
   if (pump_timer_ != kNoTimer || sessions_.empty()) return;
   pump_timer_ = env_.schedule(options_.batch_window_us, [this] {
     pump_timer_ = kNoTimer;
@@ -209,7 +235,9 @@ void Primary::pump_all() {
 }
 
 void Primary::pump(Session& s, const std::string& id) {
+  check_role();
   if (!s.streaming) return;
+  REPLSIM_ASSERT(s.session != 0);
   const WalBuffer& wal = replica_.store().wal();
   size_t inflight_max = options_.inflight_batches_max;
   if (env_.buggify("replication.primary.tiny_window")) inflight_max = 1;
@@ -222,6 +250,9 @@ void Primary::pump(Session& s, const std::string& id) {
       return;
     }
     if (batch->entries.empty()) return;
+    // Contiguity: each batch starts where the previous one of the session ended.
+    REPLSIM_ASSERT(batch->entries.front().index == s.next);
+    REPLSIM_ASSERT(batch->next.value == batch->entries.back().index.value + 1);
     proto::NodeEnvelope out;
     auto* b = out.mutable_wal_batch();
     b->set_session(s.session);
@@ -235,9 +266,11 @@ void Primary::pump(Session& s, const std::string& id) {
     s.next = batch->next;
     send_envelope(env_, s.node, out);
   }
+  REPLSIM_ASSERT(s.inflight_last.size() <= options_.inflight_batches_max);
 }
 
 void Primary::heartbeat() {
+  check_role();
   heartbeat_timer_ = env_.schedule(options_.heartbeat_interval_us, [this] { heartbeat(); });
   TimeUs now = env_.now_us();
   for (auto it = sessions_.begin(); it != sessions_.end();) {
@@ -260,6 +293,7 @@ void Primary::heartbeat() {
 }
 
 void Primary::on_merkle(NodeId from, const proto::MerkleRound& round) {
+  check_role();
   proto::NodeEnvelope out;
   auto* reply = out.mutable_merkle_round();
   reply->set_session(round.session());
@@ -316,6 +350,8 @@ void Primary::on_merkle(NodeId from, const proto::MerkleRound& round) {
 }
 
 void Primary::fill_status(proto::ReplicationStatus* status) const {
+  check_role();
+  REPLSIM_ASSERT(status != nullptr);
   uint64_t last = replica_.store().last_wal_index().value;
   for (const auto& rec : replica_.config().secondaries()) {
     auto* k = status->add_known_secondaries();

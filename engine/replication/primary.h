@@ -94,6 +94,7 @@ class Primary {
   void pump_all();
   void heartbeat();
   void send_stream_error(NodeId to, uint64_t session, proto::StreamError error);
+  void check_role() const;
 
   Env& env_;
   Replica& replica_;

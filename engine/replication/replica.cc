@@ -28,8 +28,12 @@ class StoreIndexSource : public aries::IndexSource {
       return Status::too_old("storage no longer holds WAL entry " +
                              std::to_string(after.value + 1));
     }
+    WalIndex previous = after;
     for (const WalEntry& e : wal.entries()) {
       if (e.index <= after) continue;
+      // Contiguity: the roll-forward sees every entry after `after`, in order, once.
+      REPLSIM_ASSERT(e.index.value == previous.value + 1);
+      previous = e.index;
       std::vector<proto::KeyChange> changes;
       changes.reserve(e.changes.size());
       for (const KeyChange& k : e.changes) {
@@ -65,6 +69,7 @@ Result<Keyring> read_keyring_file(FileSystem& fs) {
 }
 
 void Replica::write_keyring_file() {
+  REPLSIM_ASSERT(barrier_ != nullptr);
   auto file = env_.fs().open(kKeyringFile, true);
   if (!file.is_ok()) return;  // fenced or disk trouble: standbys keep the previous one
   std::string bytes = barrier_->keyring().serialize();
@@ -89,12 +94,14 @@ std::optional<uint64_t> read_lineage_file(FileSystem& fs) {
 }
 
 uint64_t forward_epoch(const proto::ReplicationConfig& config) {
-  if (config.mode() == "secondary" && config.primary_epoch() != 0) return config.primary_epoch();
+  if (config.mode() == proto::MODE_SECONDARY && config.primary_epoch() != 0)
+    return config.primary_epoch();
   return config.epoch();
 }
 
 void Replica::write_lineage_file() {
   const uint64_t epoch = forward_epoch(config_);
+  REPLSIM_ASSERT(config_.mode() != proto::MODE_UNKNOWN);
   if (lineage_written_ == epoch) return;
   auto file = env_.fs().open(kLineageFile, true);
   if (!file.is_ok()) return;  // fenced or disk trouble: standbys keep the previous one
@@ -116,6 +123,8 @@ Replica::~Replica() { *alive_ = false; }
 
 void Replica::open(Env& env, ReplicaOptions options, LockGeneration generation,
                    std::function<void(Result<std::unique_ptr<Replica>>)> done) {
+  REPLSIM_ASSERT(generation.value != 0);  // only a lock holder opens the cluster's storage
+  REPLSIM_ASSERT(done != nullptr);
   StoreOptions store_options;
   std::vector<std::string> local = options.local_prefixes;
   local.push_back("sys/");
@@ -131,7 +140,7 @@ void Replica::open(Env& env, ReplicaOptions options, LockGeneration generation,
       return done(Status::corruption("replication config unreadable"));
     }
   } else {
-    r->config_.set_mode("disabled");
+    r->config_.set_mode(proto::MODE_DISABLED);
   }
   Keyring keyring;
   bool fresh_keyring = false;
@@ -180,6 +189,7 @@ Status Replica::open_index(bool force_rebuild) {
   auto index = aries::AriesIndex::open(env_, o, *source_);
   if (!index.is_ok()) return index.status();
   index_ = std::move(index.value());
+  REPLSIM_ASSERT(index_ != nullptr);
   if (index_->recovery_stats().rebuilt) counters_.index_rebuilds++;
   return Status();
 }
@@ -201,6 +211,9 @@ void Replica::apply_to_merkle(std::optional<WalIndex> index,
 }
 
 void Replica::add_config(Transaction* txn) {
+  REPLSIM_ASSERT(txn != nullptr);
+  REPLSIM_ASSERT_MSG(config_.mode() != proto::MODE_UNKNOWN, "persisting a config without a mode");
+  REPLSIM_ASSERT(!txn->replicate);  // the config is local: never in a WAL entry
   write_lineage_file();
   std::string bytes;
   config_.SerializeToString(&bytes);
@@ -208,6 +221,7 @@ void Replica::add_config(Transaction* txn) {
 }
 
 void Replica::save_config(std::function<void(Status)> done) {
+  REPLSIM_ASSERT(done != nullptr);
   Transaction txn;
   txn.replicate = false;
   add_config(&txn);
@@ -215,6 +229,8 @@ void Replica::save_config(std::function<void(Status)> done) {
 }
 
 void Replica::commit(Transaction txn, CommitCallback done) {
+  REPLSIM_ASSERT(done != nullptr);
+  REPLSIM_ASSERT(generation_.value != 0);
   txn.expected_generation = generation_;
   // Only the replicated mutations reach the index; copy them before the store takes txn.
   std::vector<Mutation> replicated;
@@ -234,6 +250,8 @@ void Replica::commit(Transaction txn, CommitCallback done) {
 }
 
 void Replica::watch_rebuild(uint64_t seq) {
+  REPLSIM_ASSERT(seq != 0);
+  REPLSIM_ASSERT(seq <= rebuild_seq_);
   std::weak_ptr<bool> alive = alive_;
   const TimeUs poll_us = std::max<TimeUs>(options_.merkle_flush_interval_us, 10 * kUsPerMs);
   env_.schedule(poll_us, [this, alive, seq] {
@@ -248,6 +266,8 @@ void Replica::watch_rebuild(uint64_t seq) {
 }
 
 void Replica::commit_replicated(WalEntry entry, CommitCallback done) {
+  REPLSIM_ASSERT(done != nullptr);
+  REPLSIM_ASSERT(entry.index.value != 0);  // a primary's entry: indexes start at 1
   std::vector<Mutation> mutations;
   mutations.reserve(entry.changes.size());
   WalIndex index = entry.index;
@@ -265,6 +285,7 @@ void Replica::commit_replicated(WalEntry entry, CommitCallback done) {
 }
 
 void Replica::install_keyring(Keyring keyring, std::function<void(Status)> done) {
+  REPLSIM_ASSERT(done != nullptr);
   Transaction txn;
   txn.replicate = false;
   txn.put(std::string(kKeyringPath), keyring.serialize());

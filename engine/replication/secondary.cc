@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
-#include "engine/replication/messenger.h"
+#include "engine/replication/credentials.h"
+#include "engine/replication/envelope.h"
+#include "engine/replication/wal_proto.h"
 #include "proto/merkle.pb.h"
 
 namespace replsim::replication {
@@ -40,10 +42,11 @@ const std::string& Secondary::proof() {
     proof_credential_ = c.credential() + "|" + c.secondary_id();
     proof_ = credential_proof(c.secondary_id(), c.credential());
   }
+  REPLSIM_ASSERT(proof_.size() == 32);  // a SHA-256
   return proof_;
 }
 
-void Secondary::set_state(const std::string& state) {
+void Secondary::set_state(proto::ReplicationState state) {
   if (state == state_) return;
   state_ = state;
   if (state_fn_) state_fn_(state_);
@@ -56,20 +59,23 @@ NodeId Secondary::primary_hint() const {
   return NodeId(nodes[primary_rotation_ % nodes.size()]);
 }
 
-bool Secondary::has_state(uint64_t epoch, uint64_t index) const {
-  uint64_t mine = replica_.config().epoch();
-  return mine > epoch || (mine == epoch && applied_.value >= index);
+bool Secondary::has_state(Position at) const {
+  const Epoch mine(replica_.config().epoch());
+  return mine > at.epoch || (mine == at.epoch && applied_ >= at.index);
 }
 
 void Secondary::start() {
+  REPLSIM_ASSERT_MSG(!activation_done_, "restarted with an activation in progress");
   session_ = 0;  // completions of an earlier session are recognised as such
   auto remote = replica_.store().last_remote();
   applied_ =
       (remote && remote->epoch.value == replica_.config().epoch()) ? remote->index : WalIndex();
   submitted_ = applied_;
   reset_primary_head();
-  if (replica_.config().mode() != "secondary" || replica_.config().primary_nodes().empty()) {
-    set_state("idle");
+  REPLSIM_ASSERT(primary_last_wal_ == 0);
+  if (replica_.config().mode() != proto::MODE_SECONDARY ||
+      replica_.config().primary_nodes().empty()) {
+    set_state(proto::STATE_IDLE);
     return;
   }
   backoff_us_ = 0;
@@ -78,11 +84,12 @@ void Secondary::start() {
 }
 
 void Secondary::arm_watchdog() {
+  REPLSIM_ASSERT(options_.secondary_timeout_us > 0);
   env_.cancel(watchdog_timer_);
   watchdog_timer_ = env_.schedule(options_.secondary_timeout_us, [this] {
     watchdog_timer_ = kNoTimer;
     arm_watchdog();
-    if (state_ == "idle") return;
+    if (state_ == proto::STATE_IDLE) return;
     if (env_.now_us() - last_heard_us_ > options_.secondary_timeout_us) {
       primary_hint_ = NodeId();
       primary_rotation_++;
@@ -93,11 +100,14 @@ void Secondary::arm_watchdog() {
 
 void Secondary::schedule_reconnect() {
   if (reconnect_timer_ != kNoTimer) return;
-  set_state("connecting");
+  set_state(proto::STATE_CONNECTING);
   session_ = 0;  // ignore everything of the old session meanwhile
   take_answer();
   backoff_us_ = backoff_us_ == 0 ? options_.reconnect_backoff_min_us
                                  : std::min(backoff_us_ * 2, options_.reconnect_backoff_max_us);
+  REPLSIM_ASSERT(backoff_us_ > 0);
+  REPLSIM_ASSERT(backoff_us_ <=
+                 std::max(options_.reconnect_backoff_max_us, options_.reconnect_backoff_min_us));
   reconnect_timer_ = env_.schedule(backoff_us_, [this] {
     reconnect_timer_ = kNoTimer;
     connect();
@@ -110,9 +120,11 @@ void Secondary::connect() {
 }
 
 void Secondary::resume_stream(WalIndex from) {
+  // Contiguity: streaming resumes right after what storage holds (0: reconcile first).
+  REPLSIM_ASSERT(from.value == 0 || from.value == applied_.value + 1);
   NodeId target = primary_hint();
-  if (target.value == 0) return set_state("idle");
-  set_state("connecting");
+  if (target.value == 0) return set_state(proto::STATE_IDLE);
+  set_state(proto::STATE_CONNECTING);
   session_ = env_.random().next_u64() | 1;
   last_heard_us_ = env_.now_us();
   proto::NodeEnvelope out;
@@ -126,6 +138,8 @@ void Secondary::resume_stream(WalIndex from) {
 }
 
 void Secondary::send_request(proto::NodeEnvelope out, uint32_t expected) {
+  REPLSIM_ASSERT(expected != 0);
+  REPLSIM_ASSERT(session_ != 0);
   env_.cancel(request_timer_);
   expected_ = expected;
   request_attempts_ = 0;
@@ -174,6 +188,8 @@ bool Secondary::handle(NodeId from, const proto::NodeEnvelope& e) {
 
 void Secondary::on_stream_response(NodeId from, const proto::StreamResponse& r) {
   if (r.session() != session_ || session_ == 0 || expected_ != kStreamAnswer) return;
+  // The stream request of this session is still unanswered: nothing moved the state on.
+  REPLSIM_ASSERT_MSG(state_ == proto::STATE_CONNECTING, "a stream answer outside connecting");
   take_answer();
   last_heard_us_ = env_.now_us();
   learn_primary_head(r.primary_last_wal());
@@ -188,7 +204,7 @@ void Secondary::on_stream_response(NodeId from, const proto::StreamResponse& r) 
       return;
     case proto::STREAM_DENIED:
       session_ = 0;
-      set_state("idle");
+      set_state(proto::STATE_IDLE);
       return;
     default:
       primary_hint_ = NodeId();
@@ -199,10 +215,11 @@ void Secondary::on_stream_response(NodeId from, const proto::StreamResponse& r) 
 }
 
 void Secondary::on_stream_accepted(NodeId from) {
+  REPLSIM_ASSERT(session_ != 0);
   if (expected_ == kStreamAnswer) take_answer();
   primary_hint_ = from;
   backoff_us_ = 0;
-  set_state("stream-wals");
+  set_state(proto::STATE_STREAM_WALS);
 }
 
 void Secondary::on_batch(NodeId from, const proto::WalBatch& b) {
@@ -214,11 +231,12 @@ void Secondary::on_batch(NodeId from, const proto::WalBatch& b) {
     counters_.stale_epoch_refused++;
     return;
   }
+  REPLSIM_ASSERT(submitted_ >= applied_);
   last_heard_us_ = env_.now_us();
   learn_primary_head(b.primary_last_wal());
   counters_.batches_applied++;
   // Batches of this session mean the primary accepted it, even if its answer was lost.
-  if (state_ == "connecting") on_stream_accepted(from);
+  if (state_ == proto::STATE_CONNECTING) on_stream_accepted(from);
   batch_since_heartbeat_ = true;
   uint64_t session = session_;
   for (const auto& msg : b.entries()) {
@@ -261,6 +279,8 @@ void Secondary::on_batch(NodeId from, const proto::WalBatch& b) {
 }
 
 void Secondary::send_ack() {
+  REPLSIM_ASSERT(session_ != 0);
+  REPLSIM_ASSERT(submitted_ >= applied_);
   proto::NodeEnvelope out;
   auto* a = out.mutable_wal_ack();
   a->set_session(session_);
@@ -277,11 +297,12 @@ void Secondary::on_heartbeat(NodeId from, const proto::Heartbeat& h) {
     counters_.stale_epoch_refused++;
     return;
   }
+  REPLSIM_ASSERT(submitted_ >= applied_);
   last_heard_us_ = env_.now_us();
   last_heartbeat_us_ = env_.now_us();
-  if (state_ == "connecting") on_stream_accepted(from);
+  if (state_ == proto::STATE_CONNECTING) on_stream_accepted(from);
   learn_primary_head(h.primary_last_wal());
-  if (state_ != "stream-wals") return;
+  if (state_ != proto::STATE_STREAM_WALS) return;
   // The last batch was lost (no later batch shows the gap): ask again.
   bool stalled =
       !batch_since_heartbeat_ && submitted_ == applied_ && h.primary_last_wal() > applied_.value;
@@ -304,6 +325,7 @@ void Secondary::learn_primary_head(uint64_t index) {
   } else {
     lag_marks_.emplace_back(index, env_.now_us());
   }
+  REPLSIM_ASSERT(lag_marks_.size() <= kLagMarksMax);
 }
 
 void Secondary::reset_primary_head() {
@@ -326,10 +348,11 @@ TimeUs Secondary::lag_us() const {
   return 0;
 }
 
-void Secondary::wait_for(uint64_t epoch, uint64_t index, TimeUs timeout_us,
-                         std::function<void(bool)> fn) {
-  if (has_state(epoch, index)) return fn(true);
-  const WaiterKey key{epoch, index, next_waiter_++};
+void Secondary::wait_for(Position at, TimeUs timeout_us, std::function<void(bool)> fn) {
+  REPLSIM_ASSERT(fn != nullptr);
+  REPLSIM_ASSERT(timeout_us >= 0);
+  if (has_state(at)) return fn(true);
+  const WaiterKey key{at, next_waiter_++};
   TimerId timer = env_.schedule(timeout_us, [this, key] {
     auto it = waiters_.find(key);
     if (it == waiters_.end()) return;
@@ -343,11 +366,11 @@ void Secondary::wait_for(uint64_t epoch, uint64_t index, TimeUs timeout_us,
 void Secondary::notify_waiters() {
   while (!waiters_.empty()) {
     auto it = waiters_.begin();
-    const auto& [epoch, index, id] = it->first;
-    if (!has_state(epoch, index)) break;  // and neither does any later key
+    if (!has_state(it->first.first)) break;  // and neither does any later key
     env_.cancel(it->second.timer);
     auto fn = std::move(it->second.fn);
     waiters_.erase(it);
+    REPLSIM_ASSERT(fn != nullptr);
     fn(true);  // may add waiters; the loop re-reads begin()
   }
 }

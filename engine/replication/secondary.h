@@ -35,7 +35,7 @@ namespace replsim::replication {
 class Secondary {
  public:
   using Applied = std::function<void(Epoch, WalIndex)>;
-  using StateChanged = std::function<void(const std::string&)>;
+  using StateChanged = std::function<void(proto::ReplicationState)>;
   using Reconciled = std::function<void(Epoch, WalIndex guard)>;
 
   Secondary(Env& env, Replica& replica, ReplicationOptions options, ReplicationCounters& counters,
@@ -50,7 +50,7 @@ class Secondary {
   bool handle(NodeId from, const proto::NodeEnvelope& envelope);
 
   void set_reconciled_callback(Reconciled fn) { reconciled_fn_ = std::move(fn); }
-  const std::string& state() const { return state_; }
+  proto::ReplicationState state() const { return state_; }
   Epoch epoch() const { return Epoch(replica_.config().epoch()); }
   WalIndex applied() const { return applied_; }
   uint64_t primary_last_wal() const { return primary_last_wal_; }
@@ -64,12 +64,12 @@ class Secondary {
   // After a merkle-sync that changed keys, until applied() reaches the primary's head
   // during that sync (config catch_up_index): the state is no prefix state yet.
   bool catching_up() const { return replica_.config().catch_up_index() > applied_.value; }
-  // Has (epoch, index) of the primary lineage been applied here?
-  bool has_state(uint64_t epoch, uint64_t index) const;
+  // Has position `at` of the primary lineage been applied here?
+  bool has_state(Position at) const;
   // Calls fn(true) once has_state, or fn(false) after timeout_us (own clock), or fn(false)
   // from a later event when this Secondary is destroyed first (promotion, demotion to idle,
   // loss of the lock): a waiter is always answered. fn must check its owner is still alive.
-  void wait_for(uint64_t epoch, uint64_t index, TimeUs timeout_us, std::function<void(bool)> fn);
+  void wait_for(Position at, TimeUs timeout_us, std::function<void(bool)> fn);
   NodeId primary_hint() const;
   // This secondary's stream credential proof (cached) and id: cross-cluster forwards carry
   // them so the primary accepts the forward.
@@ -79,11 +79,14 @@ class Secondary {
   size_t waiters() const { return waiters_.size(); }  // pending wait_for() calls
 
  private:
-  void set_state(const std::string& state);
+  void set_state(proto::ReplicationState state);
   void connect();
   void schedule_reconnect();
   void arm_watchdog();
   void on_activation_response(const proto::ActivationResponse& r);
+  void roll_back_activation(const proto::ReplicationConfig& before,
+                            const proto::ReplicationConfig& written, const Keyring& keyring_before,
+                            const Keyring& installed);
   void on_stream_response(NodeId from, const proto::StreamResponse& r);
   void on_stream_accepted(NodeId from);
   void on_batch(NodeId from, const proto::WalBatch& b);
@@ -117,7 +120,7 @@ class Secondary {
   Applied applied_fn_;
   StateChanged state_fn_;
   Reconciled reconciled_fn_;
-  std::string state_ = "idle";
+  proto::ReplicationState state_ = proto::STATE_IDLE;
   uint64_t session_ = 0;
   NodeId primary_hint_;
   size_t primary_rotation_ = 0;
@@ -156,10 +159,10 @@ class Secondary {
     std::function<void(bool)> fn;
     TimerId timer;
   };
-  // Keyed by (epoch, index, waiter id). has_state() holds for a prefix of this order, so
+  // Keyed by (position, waiter id). has_state() holds for a prefix of this order, so
   // notify_waiters() only visits the waiters it wakes (it ran once per applied entry over all
   // waiters before: 28 % of a standard scenario's CPU).
-  using WaiterKey = std::tuple<uint64_t, uint64_t, uint64_t>;
+  using WaiterKey = std::pair<Position, uint64_t>;
   std::map<WaiterKey, Waiter> waiters_;
   uint64_t next_waiter_ = 1;
   std::shared_ptr<bool> alive_;

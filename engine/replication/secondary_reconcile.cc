@@ -1,7 +1,8 @@
 // Secondary: activation and the merkle-diff → merkle-sync → stream-wals path.
 #include <algorithm>
 
-#include "engine/replication/messenger.h"
+#include "engine/replication/credentials.h"
+#include "engine/replication/envelope.h"
 #include "engine/replication/secondary.h"
 #include "proto/merkle.pb.h"
 
@@ -27,6 +28,7 @@ void Secondary::activate(const std::string& token_hex, bool clear,
   for (uint32_t n : token.primary_nodes()) activation_nodes_.push_back(NodeId(n));
   activation_attempts_ = 0;
   activation_session_ = env_.random().next_u64() | 1;
+  REPLSIM_ASSERT(!activation_nodes_.empty());  // the token names at least one primary node
   std::string proof = sha256("proof|" + token.secret());
   // Held weakly by itself (a strong self-reference is a leaked cycle), strongly by the timer.
   auto attempt = std::make_shared<std::function<void()>>();
@@ -54,6 +56,9 @@ void Secondary::activate(const std::string& token_hex, bool clear,
 
 void Secondary::on_activation_response(const proto::ActivationResponse& r) {
   if (!activation_done_ || r.session() != activation_session_) return;
+  REPLSIM_ASSERT(activation_session_ != 0);
+  REPLSIM_ASSERT(!activation_nodes_.empty());
+  REPLSIM_ASSERT(activation_wrap_key_.size() == 32);
   env_.cancel(activation_timer_);
   auto done = std::move(activation_done_);
   activation_done_ = nullptr;
@@ -74,7 +79,9 @@ void Secondary::on_activation_response(const proto::ActivationResponse& r) {
     }
   }
   auto& c = replica_.config();
-  c.set_mode("secondary");
+  const proto::ReplicationConfig before = c;
+  const Keyring keyring_before = replica_.barrier().keyring();
+  c.set_mode(proto::MODE_SECONDARY);
   c.set_secondary_id(activation_id_);
   c.set_credential(credential.value());
   c.clear_primary_nodes();
@@ -86,21 +93,61 @@ void Secondary::on_activation_response(const proto::ActivationResponse& r) {
   c.clear_secondaries();
   c.clear_tokens();
   replica_.add_config(&txn);
+  const proto::ReplicationConfig written = c;
   txn.put(std::string(kKeyringPath), keyring.value().serialize());
-  replica_.barrier().install(std::move(keyring.value()));
+  replica_.barrier().install(keyring.value());
   replica_.write_keyring_file();
   primary_hint_ = NodeId();
   std::weak_ptr<bool> alive = alive_;
-  replica_.commit(std::move(txn), [this, alive, done](Result<CommitInfo> commit) {
-    if (alive.expired()) return;
-    if (!commit.is_ok()) return done(commit.status());
-    done(Status());
-    start();
-  });
+  replica_.commit(std::move(txn),
+                  [this, alive, done, before, written, keyring_before,
+                   installed = std::move(keyring.value())](Result<CommitInfo> commit) {
+                    if (alive.expired()) return;
+                    if (!commit.is_ok()) {
+                      // All or nothing: storage still holds the previous role, so memory does too.
+                      roll_back_activation(before, written, keyring_before, installed);
+                      return done(commit.status());
+                    }
+                    done(Status());
+                    start();
+                  });
+}
+
+// Puts back each field the activation wrote (and the keyring it installed) unless something
+// else changed it since (a merkle-sync committed meanwhile keeps its epoch), then rewrites the
+// keyring and lineage files from what memory says now.
+void Secondary::roll_back_activation(const proto::ReplicationConfig& before,
+                                     const proto::ReplicationConfig& written,
+                                     const Keyring& keyring_before, const Keyring& installed) {
+  auto& c = replica_.config();
+  REPLSIM_ASSERT(written.mode() == proto::MODE_SECONDARY);
+  if (c.mode() == written.mode()) c.set_mode(before.mode());
+  if (c.secondary_id() == written.secondary_id()) c.set_secondary_id(before.secondary_id());
+  if (c.credential() == written.credential()) c.set_credential(before.credential());
+  if (std::equal(c.primary_nodes().begin(), c.primary_nodes().end(),
+                 written.primary_nodes().begin(), written.primary_nodes().end())) {
+    *c.mutable_primary_nodes() = before.primary_nodes();
+  }
+  if (c.epoch() == written.epoch()) c.set_epoch(before.epoch());
+  if (c.catch_up_index() == written.catch_up_index()) {
+    c.set_catch_up_index(before.catch_up_index());
+  }
+  if (c.primary_epoch() == written.primary_epoch()) c.set_primary_epoch(before.primary_epoch());
+  if (c.highest_epoch_seen() == written.highest_epoch_seen()) {
+    c.set_highest_epoch_seen(before.highest_epoch_seen());
+  }
+  if (c.secondaries_size() == 0) *c.mutable_secondaries() = before.secondaries();
+  if (c.tokens_size() == 0) *c.mutable_tokens() = before.tokens();
+  if (replica_.barrier().keyring() == installed) replica_.barrier().install(keyring_before);
+  replica_.write_keyring_file();
+  replica_.write_lineage_file();
+  REPLSIM_ASSERT(c.mode() != proto::MODE_UNKNOWN);
 }
 
 void Secondary::start_reconcile() {
-  set_state("merkle-diff");
+  REPLSIM_ASSERT(session_ != 0);  // reconciles within the session the primary answered
+  REPLSIM_ASSERT(expected_ == 0);
+  set_state(proto::STATE_MERKLE_DIFF);
   counters_.merkle_diffs++;
   reconcile_head_ = 0;
   reconcile_ = std::make_unique<merkle::ReplicaReconcile>(reconcile_hash_bytes_);
@@ -109,6 +156,8 @@ void Secondary::start_reconcile() {
 }
 
 void Secondary::send_merkle(uint32_t kind, const std::string& body) {
+  REPLSIM_ASSERT_MSG(kind == 1 || kind == 3 || kind == 5, "not a merkle request kind");
+  REPLSIM_ASSERT(reconcile_ != nullptr);
   proto::NodeEnvelope out;
   auto* m = out.mutable_merkle_round();
   m->set_session(session_);
@@ -122,6 +171,8 @@ void Secondary::send_merkle(uint32_t kind, const std::string& body) {
 void Secondary::on_merkle(const proto::MerkleRound& m) {
   if (m.session() != session_ || session_ == 0 || !reconcile_) return;
   if (m.kind() != expected_) return;  // a duplicate or late answer
+  REPLSIM_ASSERT_MSG(state_ == proto::STATE_MERKLE_DIFF || state_ == proto::STATE_MERKLE_SYNC,
+                     "a merkle answer outside reconciliation");
   take_answer();
   last_heard_us_ = env_.now_us();
   if (m.error() != proto::STREAM_OK) return schedule_reconnect();
@@ -145,15 +196,18 @@ void Secondary::on_merkle(const proto::MerkleRound& m) {
     case merkle::ReplicaStep::Kind::kSendBuckets:
       return send_merkle(3, step->buckets.SerializeAsString());
     case merkle::ReplicaStep::Kind::kSendSync:
-      set_state("merkle-sync");
+      set_state(proto::STATE_MERKLE_SYNC);
       return send_merkle(5, step->sync.SerializeAsString());
     case merkle::ReplicaStep::Kind::kApply:
-      set_state("merkle-sync");
+      set_state(proto::STATE_MERKLE_SYNC);
       return apply_sync(std::move(step->changes));
   }
 }
 
 void Secondary::apply_sync(std::vector<proto::KeyChange> changes) {
+  REPLSIM_ASSERT(reconcile_ != nullptr);
+  REPLSIM_ASSERT(session_ != 0);
+  REPLSIM_ASSERT(state_ == proto::STATE_MERKLE_DIFF || state_ == proto::STATE_MERKLE_SYNC);
   uint64_t guard = reconcile_->guard_index().value;
   uint64_t epoch = target_epoch_;
   auto& c = replica_.config();
