@@ -4,6 +4,7 @@
 
 #include "engine/cluster/node_impl.h"
 #include "engine/replication/messenger.h"
+#include "engine/storage/limits.h"
 
 namespace replsim::cluster {
 
@@ -60,6 +61,13 @@ Barrier* NodeImpl::wire_barrier() {
 
 void NodeImpl::handle_client(proto::ClientRequest req, std::optional<proto::KeyChange> sealed,
                              Origin origin, Reply reply) {
+  // Limits (engine/storage/limits.h): before anything is sealed, forwarded or written.
+  const Status limit = req.has_write()
+                           ? limits::validate_write(req.write().path(), req.write().value())
+                       : req.has_del() ? limits::validate_path(req.del().path())
+                                       : Status::ok();
+  if (!limit.is_ok())
+    return reply(error_response(req.request_id(), proto::INVALID_ARGUMENT, limit.message()));
   if (!check_active()) {
     if (origin.hops >= kForwardHopsMax) {
       return reply(error_response(req.request_id(), proto::UNAVAILABLE, "too many hops"));
