@@ -4,7 +4,8 @@
 #include <cmath>
 
 #include "engine/aries/aries_impl.h"
-#include "engine/aries/codec.h"
+#include "engine/base/coding.h"
+#include "engine/base/crc32c.h"
 
 namespace replsim::aries {
 namespace {
@@ -29,14 +30,14 @@ IoCallback join(size_t n, std::function<void(Status)> done) {
 
 std::string encode_master(const MasterRecord& m) {
   std::string out;
-  put_u32(&out, kMasterMagic);
-  put_u32(&out, 0);
-  put_u64(&out, m.seq);
-  put_u32(&out, m.gen);
-  put_u64(&out, m.checkpoint_lsn);
+  put_fixed32(&out, kMasterMagic);
+  put_fixed32(&out, 0);
+  put_fixed64(&out, m.seq);
+  put_fixed32(&out, m.gen);
+  put_fixed64(&out, m.checkpoint_lsn);
   out.resize(kMasterSlotBytes, '\0');
-  const uint32_t crc = merkle::crc32c(std::string_view(out).substr(8));
-  std::memcpy(&out[4], &crc, 4);
+  const uint32_t crc = crc32c::value(std::string_view(out).substr(8));
+  encode_fixed32(&out[4], crc);
   return out;
 }
 
@@ -46,12 +47,12 @@ Result<MasterRecord> read_master(File& file) {
     std::string bytes;
     Status s = file.read(slot * kMasterSlotBytes, kMasterSlotBytes, &bytes);
     if (!s.is_ok() || bytes.size() != kMasterSlotBytes) continue;  // the other slot may do
-    Reader r(bytes);
+    ByteReader r(bytes);
     uint32_t magic = 0, crc = 0;
     MasterRecord m;
     (void)r.get(&magic);
     (void)r.get(&crc);
-    if (magic != kMasterMagic || merkle::crc32c(std::string_view(bytes).substr(8)) != crc) {
+    if (magic != kMasterMagic || crc32c::value(std::string_view(bytes).substr(8)) != crc) {
       continue;
     }
     (void)r.get(&m.seq);

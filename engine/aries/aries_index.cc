@@ -3,7 +3,8 @@
 #include <cmath>
 
 #include "engine/aries/aries_impl.h"
-#include "engine/aries/codec.h"
+#include "engine/base/coding.h"
+#include "engine/base/crc32c.h"
 
 namespace replsim::aries {
 

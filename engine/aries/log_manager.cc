@@ -1,8 +1,9 @@
 #include "engine/aries/log_manager.h"
 
 #include <algorithm>
-#include <cinttypes>
 #include <cstdio>
+
+#include "engine/base/hex.h"
 
 namespace replsim::aries {
 
@@ -42,9 +43,7 @@ Status LogManager::open() {
 }
 
 Status LogManager::roll_segment() {
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016" PRIx64, end_lsn_);
-  auto file = env_.fs().open(segment_prefix(dir_, gen_) + hex, true);
+  auto file = env_.fs().open(segment_prefix(dir_, gen_) + base::hex_u64(end_lsn_), true);
   if (!file.is_ok()) return file.status();
   Segment seg;
   seg.start = end_lsn_;

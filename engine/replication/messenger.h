@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "engine/base/hex.h"
+#include "engine/base/sha256.h"
 #include "engine/env.h"
 #include "engine/wal/wal_entry.h"
 #include "proto/replication.pb.h"
@@ -16,9 +18,9 @@ inline void send_envelope(Env& env, NodeId to, const proto::NodeEnvelope& envelo
 }
 
 // SHA-256 of `data` (raw 32 bytes).
-std::string sha256(std::string_view data);
-std::string to_hex(std::string_view bytes);
-Result<std::string> from_hex(std::string_view hex);
+using base::from_hex;  // engine/base: the one hex codec and SHA-256 wrapper
+using base::sha256;
+using base::to_hex;
 std::string credential_proof(const std::string& secondary_id, const std::string& credential);
 
 // Activation key wrapping: AES-256-GCM under `wrap_key` (32 bytes), `label` authenticated.

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "engine/storage/store_internal.h"
-#include "engine/wal/coding.h"
+#include "engine/base/coding.h"
 
 namespace replsim {
 namespace {
