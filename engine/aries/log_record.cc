@@ -40,7 +40,7 @@ bool decode_payload(ByteReader* r, LogRecord* out) {
       out->path.assign(path);
       if (out->type == RecordType::kUpdate && !get_hash(r, &out->before)) return false;
       if (!get_hash(r, &out->after)) return false;
-      return out->type == RecordType::kUpdate || r->get(&out->undo_next);
+      return out->type == RecordType::kUpdate || r->get(&out->undo_next.value);
     }
     case RecordType::kCommit:
       return r->get(&out->wal_index);
@@ -49,16 +49,18 @@ bool decode_payload(ByteReader* r, LogRecord* out) {
       return true;
     case RecordType::kEndCheckpoint: {
       uint32_t ndpt = 0, ntxn = 0;
-      if (!r->get(&out->begin_lsn) || !r->get(&out->wal_index) || !r->get(&ndpt)) return false;
+      if (!r->get(&out->begin_lsn.value) || !r->get(&out->wal_index) || !r->get(&ndpt))
+        return false;
       if (ndpt > kRecordBytesMax / 12) return false;
       out->dpt.resize(ndpt);
       for (DptEntry& e : out->dpt) {
-        if (!r->get(&e.page) || !r->get(&e.rec_lsn)) return false;
+        if (!r->get(&e.page) || !r->get(&e.rec_lsn.value)) return false;
       }
       if (!r->get(&ntxn) || ntxn > kRecordBytesMax / 24) return false;
       out->txns.resize(ntxn);
       for (TxnEntry& t : out->txns) {
-        if (!r->get(&t.txn) || !r->get(&t.last_lsn) || !r->get(&t.undo_next)) return false;
+        if (!r->get(&t.txn) || !r->get(&t.last_lsn.value) || !r->get(&t.undo_next.value))
+          return false;
       }
       return true;
     }
@@ -69,12 +71,12 @@ bool decode_payload(ByteReader* r, LogRecord* out) {
 }  // namespace
 
 std::string encode_record(const LogRecord& rec) {
-  REPLSIM_ASSERT(rec.lsn != 0);
+  REPLSIM_ASSERT(rec.lsn != Lsn{});
   std::string out(8, '\0');
-  put_fixed64(&out, rec.lsn);
+  put_fixed64(&out, rec.lsn.value);
   put_fixed8(&out, static_cast<uint8_t>(rec.type));
   put_fixed64(&out, rec.txn);
-  put_fixed64(&out, rec.prev_lsn);
+  put_fixed64(&out, rec.prev_lsn.value);
   switch (rec.type) {
     case RecordType::kUpdate:
     case RecordType::kClr:
@@ -85,7 +87,7 @@ std::string encode_record(const LogRecord& rec) {
       out.append(rec.path);
       if (rec.type == RecordType::kUpdate) put_hash(&out, rec.before);
       put_hash(&out, rec.after);
-      if (rec.type == RecordType::kClr) put_fixed64(&out, rec.undo_next);
+      if (rec.type == RecordType::kClr) put_fixed64(&out, rec.undo_next.value);
       break;
     case RecordType::kCommit:
       put_fixed64(&out, rec.wal_index);
@@ -94,18 +96,18 @@ std::string encode_record(const LogRecord& rec) {
     case RecordType::kBeginCheckpoint:
       break;
     case RecordType::kEndCheckpoint:
-      put_fixed64(&out, rec.begin_lsn);
+      put_fixed64(&out, rec.begin_lsn.value);
       put_fixed64(&out, rec.wal_index);
       put_fixed32(&out, static_cast<uint32_t>(rec.dpt.size()));
       for (const DptEntry& e : rec.dpt) {
         put_fixed32(&out, e.page);
-        put_fixed64(&out, e.rec_lsn);
+        put_fixed64(&out, e.rec_lsn.value);
       }
       put_fixed32(&out, static_cast<uint32_t>(rec.txns.size()));
       for (const TxnEntry& t : rec.txns) {
         put_fixed64(&out, t.txn);
-        put_fixed64(&out, t.last_lsn);
-        put_fixed64(&out, t.undo_next);
+        put_fixed64(&out, t.last_lsn.value);
+        put_fixed64(&out, t.undo_next.value);
       }
       break;
   }
@@ -122,7 +124,7 @@ uint32_t peek_record_length(std::string_view bytes) {
   return decode_fixed32(bytes.data());
 }
 
-size_t decode_record(std::string_view bytes, uint64_t lsn, LogRecord* out) {
+size_t decode_record(std::string_view bytes, Lsn lsn, LogRecord* out) {
   const uint32_t len = peek_record_length(bytes);
   if (len < 8 + 25 || len > kRecordBytesMax || len > bytes.size()) return 0;
   const uint32_t crc = decode_fixed32(bytes.data() + 4);
@@ -130,7 +132,8 @@ size_t decode_record(std::string_view bytes, uint64_t lsn, LogRecord* out) {
   ByteReader r(bytes.substr(8, len - 8));
   *out = LogRecord{};
   uint8_t type = 0;
-  if (!r.get(&out->lsn) || !r.get(&type) || !r.get(&out->txn) || !r.get(&out->prev_lsn)) {
+  if (!r.get(&out->lsn.value) || !r.get(&type) || !r.get(&out->txn) ||
+      !r.get(&out->prev_lsn.value)) {
     return 0;
   }
   if (out->lsn != lsn || type < 1 || type > 6) return 0;

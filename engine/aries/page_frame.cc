@@ -34,7 +34,7 @@ std::string encode_header(const FrameHeader& h) {
   put_fixed32(&out, h.parts);
   put_fixed32(&out, h.count);
   put_fixed64(&out, h.slot);
-  put_fixed64(&out, h.page_lsn);
+  put_fixed64(&out, h.page_lsn.value);
   put_fixed64(&out, h.payload_bytes);
   put_fixed32(&out, h.payload_crc);
   put_fixed32(&out, h.chunk_bytes);
@@ -88,7 +88,7 @@ uint32_t frames_needed(uint64_t payload, uint32_t frame_bytes) {
   return static_cast<uint32_t>(frames);
 }
 
-std::vector<std::string> encode_page(uint32_t page, uint64_t page_lsn,
+std::vector<std::string> encode_page(uint32_t page, Lsn page_lsn,
                                      const std::vector<merkle::LeafEntry>& entries,
                                      const merkle::Hash160& hash, uint32_t frame_bytes,
                                      uint64_t extent_start) {
@@ -136,7 +136,7 @@ FrameState decode_header(std::string_view bytes, FrameHeader* out) {
   if (magic != kFrameMagic) return FrameState::kCorrupt;
   if (crc32c::value(head.substr(8)) != crc) return FrameState::kCorrupt;
   bool ok = r.get(&out->page) && r.get(&out->part) && r.get(&out->parts) && r.get(&out->count) &&
-            r.get(&out->slot) && r.get(&out->page_lsn) && r.get(&out->payload_bytes) &&
+            r.get(&out->slot) && r.get(&out->page_lsn.value) && r.get(&out->payload_bytes) &&
             r.get(&out->payload_crc) && r.get(&out->chunk_bytes) && r.get(&out->chunk_crc) &&
             r.get(&out->extent_start);
   std::string_view h;
