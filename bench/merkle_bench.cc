@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,7 +19,19 @@
 namespace replsim {
 namespace {
 
-constexpr int kKeys = 1'000'000;
+constexpr int kKeys = 1'000'000;  // the default n; rows at 10 M take n as an argument
+constexpr int k10M = 10'000'000;
+
+// Resident memory of this process in MiB (Linux /proc): the fixtures' footprint when one
+// benchmark family runs per process (--benchmark_filter).
+double rss_mib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
 
 std::string key(int i) { return "secret/data/app-" + std::to_string(i); }
 std::string value(int i, int version) {
@@ -33,19 +46,21 @@ std::string value(int i, int version) {
 
 // ---------------------------------------------------------------- update
 void BM_MerkleUpdate(benchmark::State& state) {
-  static merkle::MerkleIndex* index = [] {
-    auto* t = new merkle::MerkleIndex();
-    for (int i = 0; i < kKeys; ++i) t->put(key(i), value(i, 0));
-    t->root();
-    return t;
-  }();
+  const int n = static_cast<int>(state.range(0));
+  static std::map<int, merkle::MerkleIndex*> indexes;
+  merkle::MerkleIndex*& index = indexes[n];
+  if (index == nullptr) {
+    index = new merkle::MerkleIndex();
+    for (int i = 0; i < n; ++i) index->put(key(i), value(i, 0));
+    index->root();
+  }
   sim::Prng rnd(1);
   int version = 1;
   std::vector<std::pair<std::string, std::string>> batch(64);
   for (auto _ : state) {
     state.PauseTiming();
     for (auto& [k, v] : batch) {
-      const int i = static_cast<int>(rnd.uniform(kKeys));
+      const int i = static_cast<int>(rnd.uniform(n));
       k = key(i);
       v = value(i, version++);
     }
@@ -58,14 +73,14 @@ void BM_MerkleUpdate(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(state.iterations() * 64),
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(BM_MerkleUpdate)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MerkleUpdate)->Arg(kKeys)->Arg(k10M)->Unit(benchmark::kMicrosecond);
 
 // ---------------------------------------------------------------- reconcile
 struct ReconcileFixture {
   merkle::MerkleIndex primary;
   merkle::MerkleIndex replica;
-  ReconcileFixture() {
-    for (int i = 0; i < kKeys; ++i) {
+  explicit ReconcileFixture(int n) {
+    for (int i = 0; i < n; ++i) {
       const std::string k = key(i);
       const std::string v = value(i, 0);
       primary.put(k, v);
@@ -101,8 +116,16 @@ double negentropy_bytes(int d) {
   return 0;
 }
 
+ReconcileFixture* reconcile_fixture(int n) {
+  static std::map<int, ReconcileFixture*> fixtures;
+  ReconcileFixture*& f = fixtures[n];
+  if (f == nullptr) f = new ReconcileFixture(n);
+  return f;
+}
+
 void BM_Reconcile(benchmark::State& state) {
-  static ReconcileFixture* f = new ReconcileFixture();
+  const int n = static_cast<int>(state.range(1));
+  ReconcileFixture* f = reconcile_fixture(n);
   const int d = static_cast<int>(state.range(0));
   // Differences split between the sides: ceil(d/2) keys only on the primary, floor(d/2) only
   // on the replica.
@@ -111,11 +134,11 @@ void BM_Reconcile(benchmark::State& state) {
   for (int j = 0; j < d; ++j) {
     const std::string k = "secret/extra/" + std::to_string(j);
     if (j % 2 == 0) {
-      primary_extra[k] = value(kKeys + j, 0);
+      primary_extra[k] = value(n + j, 0);
       f->primary.put(k, primary_extra[k]);
     } else {
       replica_extra.push_back(k);
-      f->replica.put(k, value(kKeys + j, 0));
+      f->replica.put(k, value(n + j, 0));
     }
   }
   const merkle::ValueLookup lookup = [&](std::string_view p) -> std::optional<std::string> {
@@ -160,20 +183,28 @@ void BM_Reconcile(benchmark::State& state) {
   state.counters["keys_fetched"] = static_cast<double>(stats.keys_fetched);
   state.counters["keys_deleted"] = static_cast<double>(stats.keys_deleted);
   state.counters["diff_bytes"] = static_cast<double>(stats.diff_bytes);
-  state.counters["negentropy_bytes"] = negentropy_bytes(d);
+  if (n == kKeys) state.counters["negentropy_bytes"] = negentropy_bytes(d);
+  state.counters["rss_mib"] = rss_mib();
   state.counters["sync_reply_bytes"] = static_cast<double>(stats.sync_reply_bytes);
 }
 BENCHMARK(BM_Reconcile)
-    ->Arg(1)
-    ->Arg(10)
-    ->Arg(100)
-    ->Arg(1000)
-    ->Arg(10000)
+    ->Args({1, kKeys})
+    ->Args({10, kKeys})
+    ->Args({100, kKeys})
+    ->Args({1000, kKeys})
+    ->Args({10000, kKeys})
+    ->Unit(benchmark::kMillisecond);
+// n = 10 M (second argument), d <= 1000.
+BENCHMARK(BM_Reconcile)
+    ->Args({1, k10M})
+    ->Args({10, k10M})
+    ->Args({100, k10M})
+    ->Args({1000, k10M})
     ->Unit(benchmark::kMillisecond);
 
 // Large difference: a new, empty replica against 1 M keys (whole root slots, no listing).
 void BM_ReconcileEmptyReplica(benchmark::State& state) {
-  static ReconcileFixture* f = new ReconcileFixture();
+  ReconcileFixture* f = reconcile_fixture(kKeys);
   merkle::MerkleIndex empty;
   merkle::ReconcileStats stats;
   for (auto _ : state) {
@@ -193,7 +224,8 @@ BENCHMARK(BM_ReconcileEmptyReplica)->Unit(benchmark::kMillisecond);
 // Storage with 1 M keys (versions per key) and the WAL entries after the initial load.
 class BenchStorage final : public aries::IndexSource {
  public:
-  std::vector<int> version = std::vector<int>(kKeys, 0);
+  explicit BenchStorage(int n) : version(n, 0) {}
+  std::vector<int> version;
   std::vector<std::pair<int, int>> wal;  // entry i+1: (key, version)
 
   Status for_each_entry_after(
@@ -209,7 +241,9 @@ class BenchStorage final : public aries::IndexSource {
   }
   Status scan(WalIndex* as_of,
               const std::function<void(std::string_view, std::string_view)>& fn) override {
-    for (int i = 0; i < kKeys; ++i) fn(key(i), value(i, version[i]));
+    for (size_t i = 0; i < version.size(); ++i) {
+      fn(key(static_cast<int>(i)), value(static_cast<int>(i), version[i]));
+    }
     *as_of = WalIndex(wal.size());
     return Status::ok();
   }
@@ -219,11 +253,12 @@ struct RecoveryFixture {
   sim::EventLoop loop;
   sim::SimDisk disk{loop, sim::Prng(5), "d", sim::DiskOptions{}};
   BenchStorage storage;
+  int n;
   aries::AriesOptions options;  // defaults: 2 % of dirty pages per 200 ms, checkpoint / 1 MiB
   aries::RecoveryStats last;
   double recovery_ms = 0;
 
-  RecoveryFixture() {
+  explicit RecoveryFixture(int keys) : storage(keys), n(keys) {
     // Initial load (a rebuild writes every page), then 60 s of virtual time at 1000 writes/s
     // under the default flush and checkpoint policy, then a crash.
     auto env = std::make_unique<sim::DiskEnv>(loop, disk, 3);
@@ -232,7 +267,7 @@ struct RecoveryFixture {
     sim::Prng rnd(9);
     std::vector<proto::KeyChange> changes(1);
     for (int t = 0; t < 60'000; ++t) {
-      const int k = static_cast<int>(rnd.uniform(kKeys));
+      const int k = static_cast<int>(rnd.uniform(n));
       storage.wal.emplace_back(k, ++storage.version[k]);
       changes[0].set_path(key(k));
       changes[0].set_ciphertext(value(k, storage.version[k]));
@@ -245,15 +280,18 @@ struct RecoveryFixture {
   }
 };
 
-RecoveryFixture& recovery_fixture() {
-  static RecoveryFixture* f = new RecoveryFixture();
+RecoveryFixture& recovery_fixture(int n) {
+  static std::map<int, RecoveryFixture*> fixtures;
+  RecoveryFixture*& f = fixtures[n];
+  if (f == nullptr) f = new RecoveryFixture(n);
   return *f;
 }
 
-double g_recovery_ms = 0;
+std::map<int, double> g_recovery_ms;  // by n
 
 void BM_MerkleRecovery(benchmark::State& state) {
-  RecoveryFixture& f = recovery_fixture();
+  const int n = static_cast<int>(state.range(0));
+  RecoveryFixture& f = recovery_fixture(n);
   double total_ms = 0;
   for (auto _ : state) {
     // Each open recovers the same crashed state: the index is dropped before any of its
@@ -272,16 +310,18 @@ void BM_MerkleRecovery(benchmark::State& state) {
     f.disk.thaw();
     state.ResumeTiming();
   }
-  g_recovery_ms = total_ms / static_cast<double>(state.iterations());
+  g_recovery_ms[n] = total_ms / static_cast<double>(state.iterations());
+  state.counters["rss_mib"] = rss_mib();
   state.counters["records_analyzed"] = static_cast<double>(f.last.log_records_analyzed);
   state.counters["records_redone"] = static_cast<double>(f.last.records_redone);
   state.counters["wal_rolled_forward"] = static_cast<double>(f.last.wal_entries_rolled_forward);
   state.counters["rebuilt"] = f.last.rebuilt;
 }
-BENCHMARK(BM_MerkleRecovery)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_MerkleRecovery)->Arg(kKeys)->Arg(k10M)->Unit(benchmark::kMillisecond)->Iterations(5);
 
 void BM_MerkleRebuild(benchmark::State& state) {
-  RecoveryFixture& f = recovery_fixture();
+  const int n = static_cast<int>(state.range(0));
+  RecoveryFixture& f = recovery_fixture(n);
   aries::AriesOptions options = f.options;
   options.force_rebuild = true;
   double total_ms = 0;
@@ -301,10 +341,11 @@ void BM_MerkleRebuild(benchmark::State& state) {
   }
   const double rebuild_ms = total_ms / static_cast<double>(state.iterations());
   state.counters["rebuild_ms"] = rebuild_ms;
-  state.counters["recovery_ms"] = g_recovery_ms;
-  if (g_recovery_ms > 0) state.counters["recovery_vs_rebuild"] = rebuild_ms / g_recovery_ms;
+  state.counters["recovery_ms"] = g_recovery_ms[n];
+  if (g_recovery_ms[n] > 0) state.counters["recovery_vs_rebuild"] = rebuild_ms / g_recovery_ms[n];
+  state.counters["rss_mib"] = rss_mib();
 }
-BENCHMARK(BM_MerkleRebuild)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_MerkleRebuild)->Arg(kKeys)->Arg(k10M)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace
 }  // namespace replsim

@@ -7,6 +7,8 @@
 #include <map>
 #include <sstream>
 
+#include "engine/base/hex.h"
+
 namespace replsim::reports {
 namespace {
 
@@ -71,11 +73,7 @@ void add_checks(const ReportData& data, proto::RunSummary* s) {
 
 }  // namespace
 
-std::string hash_hex(uint64_t hash) {
-  char text[17];
-  std::snprintf(text, sizeof(text), "%016" PRIx64, hash);
-  return text;
-}
+std::string hash_hex(uint64_t hash) { return base::hex_u64(hash); }
 
 proto::RunSummary make_summary(const ReportData& data) {
   proto::RunSummary s;

@@ -4,7 +4,8 @@
 #include <cmath>
 
 #include "engine/aries/aries_impl.h"
-#include "engine/aries/codec.h"
+#include "engine/base/coding.h"
+#include "engine/base/crc32c.h"
 
 namespace replsim::aries {
 namespace {
@@ -29,14 +30,14 @@ IoCallback join(size_t n, std::function<void(Status)> done) {
 
 std::string encode_master(const MasterRecord& m) {
   std::string out;
-  put_u32(&out, kMasterMagic);
-  put_u32(&out, 0);
-  put_u64(&out, m.seq);
-  put_u32(&out, m.gen);
-  put_u64(&out, m.checkpoint_lsn);
+  put_fixed32(&out, kMasterMagic);
+  put_fixed32(&out, 0);
+  put_fixed64(&out, m.seq);
+  put_fixed32(&out, m.gen);
+  put_fixed64(&out, m.checkpoint_lsn.value);
   out.resize(kMasterSlotBytes, '\0');
-  const uint32_t crc = merkle::crc32c(std::string_view(out).substr(8));
-  std::memcpy(&out[4], &crc, 4);
+  const uint32_t crc = crc32c::value(std::string_view(out).substr(8));
+  encode_fixed32(&out[4], crc);
   return out;
 }
 
@@ -46,17 +47,17 @@ Result<MasterRecord> read_master(File& file) {
     std::string bytes;
     Status s = file.read(slot * kMasterSlotBytes, kMasterSlotBytes, &bytes);
     if (!s.is_ok() || bytes.size() != kMasterSlotBytes) continue;  // the other slot may do
-    Reader r(bytes);
+    ByteReader r(bytes);
     uint32_t magic = 0, crc = 0;
     MasterRecord m;
     (void)r.get(&magic);
     (void)r.get(&crc);
-    if (magic != kMasterMagic || merkle::crc32c(std::string_view(bytes).substr(8)) != crc) {
+    if (magic != kMasterMagic || crc32c::value(std::string_view(bytes).substr(8)) != crc) {
       continue;
     }
     (void)r.get(&m.seq);
     (void)r.get(&m.gen);
-    (void)r.get(&m.checkpoint_lsn);
+    (void)r.get(&m.checkpoint_lsn.value);
     if (!best.has_value() || m.seq > best->seq) best = m;
   }
   if (!best.has_value()) return Status::not_found("no valid merkle master record");
@@ -84,14 +85,13 @@ void AriesIndex::Impl::flush_pages(uint32_t pages_max, IoCallback done) {
   // The n oldest dirty pages by (recLSN, page): the front of rec_pages_.
   const size_t n = std::min<size_t>({rec_pages_.size(), pages_max, opt_.flush_batch_pages_max});
   if (n == 0) return defer(std::move(done), Status::ok());
-  std::vector<std::pair<uint64_t, uint32_t>> dirty(rec_pages_.begin(),
-                                                   std::next(rec_pages_.begin(), n));
+  std::vector<std::pair<Lsn, uint32_t>> dirty(rec_pages_.begin(), std::next(rec_pages_.begin(), n));
   flushing_ = true;
   auto pages = std::make_shared<std::vector<uint32_t>>();
   auto replaced = std::make_shared<std::vector<Extent>>();  // released once durable
   auto writes = std::make_shared<std::vector<std::pair<uint64_t, std::string>>>();
   std::vector<std::string> all_frames;
-  uint64_t max_lsn = 0;
+  Lsn max_lsn;
   for (auto [rec, b] : dirty) {
     PageWrite w = prepare_page_write(b);
     pages->push_back(b);
@@ -100,18 +100,18 @@ void AriesIndex::Impl::flush_pages(uint32_t pages_max, IoCallback done) {
     for (std::string& f : w.frames) all_frames.push_back(std::move(f));
     max_lsn = std::max(max_lsn, w.page_lsn);
     set_inflight_lsn(b, rec_lsn_[b]);
-    set_rec_lsn(b, 0);
+    set_rec_lsn(b, Lsn{});
   }
   auto batch = std::make_shared<std::string>(encode_dw_batch(all_frames, opt_.page_frame_bytes));
   std::weak_ptr<int> alive = alive_;
   auto finish = [this, alive, pages, replaced, done](Status s) {
     if (alive.expired()) return;
     for (uint32_t b : *pages) {
-      if (!s.is_ok() && inflight_lsn_[b] != 0) {
-        set_rec_lsn(b,
-                    rec_lsn_[b] == 0 ? inflight_lsn_[b] : std::min(rec_lsn_[b], inflight_lsn_[b]));
+      if (!s.is_ok() && inflight_lsn_[b] != Lsn{}) {
+        set_rec_lsn(
+            b, rec_lsn_[b] == Lsn{} ? inflight_lsn_[b] : std::min(rec_lsn_[b], inflight_lsn_[b]));
       }
-      set_inflight_lsn(b, 0);
+      set_inflight_lsn(b, Lsn{});
     }
     // A replaced extent is free once its successor is durable; after a failure a durable
     // primary may still name it, so it stays reserved until the next open recomputes.
@@ -134,17 +134,18 @@ void AriesIndex::Impl::flush_pages(uint32_t pages_max, IoCallback done) {
       write_frame(*pages_, offset, std::move(bytes), max_lsn, all);
     }
   };
-  log_->force(max_lsn + 1, [this, alive, batch, max_lsn, write_in_place, finish](Status s) {
-    if (alive.expired()) return;
-    on_log_durable();
-    if (!s.is_ok()) return finish(s);
-    // Double-write first: a torn in-place write is then always repairable at restart.
-    write_frame(*dw_, 0, std::move(*batch), max_lsn, [this, alive, write_in_place](Status s2) {
-      if (alive.expired()) return;
-      if (!s2.is_ok()) return write_in_place(s2);
-      dw_->sync(write_in_place);
-    });
-  });
+  log_->force(
+      Lsn(max_lsn.value + 1), [this, alive, batch, max_lsn, write_in_place, finish](Status s) {
+        if (alive.expired()) return;
+        on_log_durable();
+        if (!s.is_ok()) return finish(s);
+        // Double-write first: a torn in-place write is then always repairable at restart.
+        write_frame(*dw_, 0, std::move(*batch), max_lsn, [this, alive, write_in_place](Status s2) {
+          if (alive.expired()) return;
+          if (!s2.is_ok()) return write_in_place(s2);
+          dw_->sync(write_in_place);
+        });
+      });
 }
 
 void AriesIndex::Impl::checkpoint(IoCallback done) {
@@ -152,21 +153,22 @@ void AriesIndex::Impl::checkpoint(IoCallback done) {
   checkpointing_ = true;
   LogRecord begin;
   begin.type = RecordType::kBeginCheckpoint;
-  const uint64_t begin_lsn = log_->append(&begin);
+  const Lsn begin_lsn = log_->append(&begin);
   LogRecord end;
   end.type = RecordType::kEndCheckpoint;
   end.begin_lsn = begin_lsn;
   end.wal_index = applied_.value;
-  uint64_t redo_lsn = begin_lsn;
+  Lsn redo_lsn = begin_lsn;
   // Ascending and unique, as the dirty page table is logged.
   std::vector<uint32_t> pages(inflight_pages_.begin(), inflight_pages_.end());
   for (const auto& [rec, page] : rec_pages_) pages.push_back(page);
   std::sort(pages.begin(), pages.end());
   pages.erase(std::unique(pages.begin(), pages.end()), pages.end());
   for (uint32_t b : pages) {
-    uint64_t r = rec_lsn_[b];
-    if (inflight_lsn_[b] != 0) r = r == 0 ? inflight_lsn_[b] : std::min(r, inflight_lsn_[b]);
-    if (r == 0) continue;
+    Lsn r = rec_lsn_[b];
+    if (inflight_lsn_[b] != Lsn{})
+      r = r == Lsn{} ? inflight_lsn_[b] : std::min(r, inflight_lsn_[b]);
+    if (r == Lsn{}) continue;
     end.dpt.push_back(DptEntry{b, r});
     redo_lsn = std::min(redo_lsn, r);
   }
@@ -206,7 +208,7 @@ void AriesIndex::Impl::start_timer() {
     log_->force_all([this, alive = std::weak_ptr<int>(alive_)](Status) {
       if (!alive.expired()) on_log_durable();
     });
-    if (log_->end_lsn() - last_checkpoint_lsn_ >= opt_.checkpoint_log_bytes) {
+    if (log_->end_lsn().value - last_checkpoint_lsn_.value >= opt_.checkpoint_log_bytes) {
       checkpoint([](Status) {});
     }
     start_timer();

@@ -24,7 +24,7 @@ constexpr size_t kMasterSlotBytes = 512;
 // this image is durable in place).
 struct PageWrite {
   uint32_t page = 0;
-  uint64_t page_lsn = 0;
+  Lsn page_lsn;
   std::vector<std::string> frames;
   Extent extent;
   Extent replaced;
@@ -33,7 +33,7 @@ struct PageWrite {
 struct MasterRecord {
   uint64_t seq = 0;
   uint32_t gen = 0;
-  uint64_t checkpoint_lsn = 0;
+  Lsn checkpoint_lsn;
 };
 
 class AriesIndex::Impl {
@@ -65,24 +65,24 @@ class AriesIndex::Impl {
   std::unique_ptr<File> pages_;
   std::unique_ptr<File> dw_;
   std::unique_ptr<File> master_;
-  std::vector<uint64_t> page_lsn_;
+  std::vector<Lsn> page_lsn_;
   std::vector<Extent> extent_;  // per bucket: the overflow extent of its latest image
   // Frames restored from the double-write area but not yet written in place (slot → bytes):
   // reads see them; they are written once the area is durable (repair_from_double_write).
   std::map<uint64_t, std::string> repair_overlay_;
   ExtentAllocator extents_;
-  std::vector<uint64_t> rec_lsn_;       // 0: clean since the last flush snapshot
-  std::vector<uint64_t> inflight_lsn_;  // recLSN of a snapshot being flushed, 0: none
+  std::vector<Lsn> rec_lsn_;       // Lsn{}: clean since the last flush snapshot
+  std::vector<Lsn> inflight_lsn_;  // recLSN of a snapshot being flushed, Lsn{}: none
   // The pages whose rec_lsn_ / inflight_lsn_ is not 0 (changed only through set_rec_lsn /
   // set_inflight_lsn), so the timers walk the dirty pages, not every bucket. rec_pages_ is
   // ordered by (recLSN, page): a flush takes its oldest pages from the front without a scan,
   // and a page dirtied in normal operation (recLSN = a fresh, largest LSN) goes at the back.
-  std::set<std::pair<uint64_t, uint32_t>> rec_pages_;
+  std::set<std::pair<Lsn, uint32_t>> rec_pages_;
   std::set<uint32_t> inflight_pages_;
   WalIndex applied_{};
   WalIndex durable_applied_{};
-  std::deque<std::pair<uint64_t, WalIndex>> commits_;  // (commit LSN, index) not yet durable
-  uint64_t last_checkpoint_lsn_ = 0;
+  std::deque<std::pair<Lsn, WalIndex>> commits_;  // (commit LSN, index) not yet durable
+  Lsn last_checkpoint_lsn_;
   bool flushing_ = false;
   bool checkpointing_ = false;
   bool rebuild_pending_ = false;
@@ -104,13 +104,12 @@ class AriesIndex::Impl {
   PageWrite prepare_page_write(uint32_t bucket);
   // The in-place writes of an image: (offset, bytes) of its primary frame and of its extent.
   std::vector<std::pair<uint64_t, std::string>> in_place_writes(const PageWrite& w) const;
-  void mark_dirty(uint32_t page, uint64_t lsn);
-  void set_rec_lsn(uint32_t page, uint64_t lsn);
-  void set_inflight_lsn(uint32_t page, uint64_t lsn);
+  void mark_dirty(uint32_t page, Lsn lsn);
+  void set_rec_lsn(uint32_t page, Lsn lsn);
+  void set_inflight_lsn(uint32_t page, Lsn lsn);
   void clear_dirty_tables();
   // Every page-image write goes through here: it asserts the WAL rule.
-  void write_frame(File& file, uint64_t offset, std::string frame, uint64_t page_lsn,
-                   IoCallback done);
+  void write_frame(File& file, uint64_t offset, std::string frame, Lsn page_lsn, IoCallback done);
   void write_master(MasterRecord record, IoCallback done);
   void on_log_durable();
   // Defer `done(status)` to the event loop (never call back from inside the call).

@@ -3,7 +3,8 @@
 #include <cmath>
 
 #include "engine/aries/aries_impl.h"
-#include "engine/aries/codec.h"
+#include "engine/base/coding.h"
+#include "engine/base/crc32c.h"
 
 namespace replsim::aries {
 
@@ -15,10 +16,10 @@ AriesIndex::Impl::Impl(Env& env, AriesOptions options)
       alive_(std::make_shared<int>(0)) {
   REPLSIM_ASSERT_MSG(opt_.page_frame_bytes >= kFrameBytesMin, "page_frame_bytes below 256");
   const uint32_t n = opt_.shape.bucket_count();
-  page_lsn_.assign(n, 0);
+  page_lsn_.assign(n, Lsn{});
   extent_.assign(n, Extent{});
-  rec_lsn_.assign(n, 0);
-  inflight_lsn_.assign(n, 0);
+  rec_lsn_.assign(n, Lsn{});
+  inflight_lsn_.assign(n, Lsn{});
   tree_.set_loader([this](uint32_t b) { return load_bucket(b); });
 }
 
@@ -80,7 +81,7 @@ std::vector<merkle::LeafEntry> AriesIndex::Impl::load_bucket(uint32_t bucket) {
   const Status s = read_page(bucket, &header, &entries, &state);
   const Extent extent{header.extent_start, header.parts - 1};
   const bool consistent = state == FrameState::kEmpty
-                              ? page_lsn_[bucket] == 0
+                              ? page_lsn_[bucket] == Lsn{}
                               : state == FrameState::kValid && header.page == bucket &&
                                     header.page_lsn == page_lsn_[bucket] &&
                                     extent == extent_[bucket];
@@ -125,20 +126,20 @@ std::vector<std::pair<uint64_t, std::string>> AriesIndex::Impl::in_place_writes(
   return out;
 }
 
-void AriesIndex::Impl::mark_dirty(uint32_t page, uint64_t lsn) {
+void AriesIndex::Impl::mark_dirty(uint32_t page, Lsn lsn) {
   page_lsn_[page] = lsn;
-  if (rec_lsn_[page] == 0) set_rec_lsn(page, lsn);
+  if (rec_lsn_[page] == Lsn{}) set_rec_lsn(page, lsn);
 }
 
-void AriesIndex::Impl::set_rec_lsn(uint32_t page, uint64_t lsn) {
+void AriesIndex::Impl::set_rec_lsn(uint32_t page, Lsn lsn) {
   if (rec_lsn_[page] == lsn) return;
-  if (rec_lsn_[page] != 0) rec_pages_.erase({rec_lsn_[page], page});
-  if (lsn != 0) rec_pages_.emplace_hint(rec_pages_.end(), lsn, page);
+  if (rec_lsn_[page] != Lsn{}) rec_pages_.erase({rec_lsn_[page], page});
+  if (lsn != Lsn{}) rec_pages_.emplace_hint(rec_pages_.end(), lsn, page);
   rec_lsn_[page] = lsn;
 }
 
-void AriesIndex::Impl::set_inflight_lsn(uint32_t page, uint64_t lsn) {
-  if (lsn != 0) {
+void AriesIndex::Impl::set_inflight_lsn(uint32_t page, Lsn lsn) {
+  if (lsn != Lsn{}) {
     inflight_pages_.insert(page);
   } else {
     inflight_pages_.erase(page);
@@ -147,8 +148,8 @@ void AriesIndex::Impl::set_inflight_lsn(uint32_t page, uint64_t lsn) {
 }
 
 void AriesIndex::Impl::clear_dirty_tables() {
-  std::fill(rec_lsn_.begin(), rec_lsn_.end(), 0);
-  std::fill(inflight_lsn_.begin(), inflight_lsn_.end(), 0);
+  std::fill(rec_lsn_.begin(), rec_lsn_.end(), Lsn{});
+  std::fill(inflight_lsn_.begin(), inflight_lsn_.end(), Lsn{});
   rec_pages_.clear();
   inflight_pages_.clear();
 }
@@ -156,7 +157,7 @@ void AriesIndex::Impl::clear_dirty_tables() {
 void AriesIndex::Impl::apply(WalIndex index, const std::vector<proto::KeyChange>& changes) {
   REPLSIM_ASSERT(index > applied_);
   const uint64_t txn = index.value;
-  uint64_t prev = 0;
+  Lsn prev;
   for (const proto::KeyChange& c : changes) {
     LogRecord rec;
     rec.type = RecordType::kUpdate;
@@ -197,15 +198,15 @@ WalIndex AriesIndex::Impl::durable_index() const {
 
 uint64_t AriesIndex::Impl::dirty_pages() const {
   uint64_t n = rec_pages_.size();
-  for (uint32_t page : inflight_pages_) n += rec_lsn_[page] == 0;
+  for (uint32_t page : inflight_pages_) n += rec_lsn_[page] == Lsn{};
   return n;
 }
 
-void AriesIndex::Impl::write_frame(File& file, uint64_t offset, std::string frame,
-                                   uint64_t page_lsn, IoCallback done) {
+void AriesIndex::Impl::write_frame(File& file, uint64_t offset, std::string frame, Lsn page_lsn,
+                                   IoCallback done) {
   // The WAL rule: every log record a page image reflects is durable before the image is
   // written anywhere it could be read back from (in place, or the double-write area).
-  REPLSIM_ASSERT_MSG(page_lsn == 0 || page_lsn < log_->durable_lsn(),
+  REPLSIM_ASSERT_MSG(page_lsn == Lsn{} || page_lsn < log_->durable_lsn(),
                      "WAL rule violated: page written before its log record is durable");
   file.write(offset, std::move(frame), std::move(done));
 }

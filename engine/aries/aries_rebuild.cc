@@ -110,7 +110,7 @@ Status AriesIndex::Impl::rebuild(IndexSource& source, std::string reason) {
   const uint32_t new_gen = gen_ + 1;
   remove_generation_files(new_gen);
   tree_.clear();
-  std::fill(page_lsn_.begin(), page_lsn_.end(), 0);
+  std::fill(page_lsn_.begin(), page_lsn_.end(), Lsn{});
   std::fill(extent_.begin(), extent_.end(), Extent{});
   extents_.reset();
   repair_overlay_.clear();  // of the old generation's page file
@@ -130,7 +130,7 @@ Status AriesIndex::Impl::rebuild(IndexSource& source, std::string reason) {
   REPLSIM_RETURN_IF_ERROR(log_->open());
   LogRecord begin;
   begin.type = RecordType::kBeginCheckpoint;
-  const uint64_t begin_lsn = log_->append(&begin);
+  const Lsn begin_lsn = log_->append(&begin);
   LogRecord end;
   end.type = RecordType::kEndCheckpoint;
   end.begin_lsn = begin_lsn;
@@ -185,7 +185,7 @@ Status AriesIndex::Impl::write_rebuilt_pages(IoCallback done) {
     if (!s.is_ok() && join->second.is_ok()) join->second = s;
     if (--join->first == 0) done(join->second);
   };
-  for (auto& [offset, bytes] : writes) write_frame(*pages_, offset, std::move(bytes), 0, one);
+  for (auto& [offset, bytes] : writes) write_frame(*pages_, offset, std::move(bytes), Lsn{}, one);
   defer(one, Status::ok());
   return Status::ok();
 }

@@ -14,16 +14,16 @@ namespace replsim::aries {
 namespace {
 
 struct Analysis {
-  uint64_t end_lsn = 0;
+  Lsn end_lsn;
   uint64_t applied = 0;
-  std::map<uint32_t, uint64_t> dpt;     // page → recLSN
+  std::map<uint32_t, Lsn> dpt;          // page → recLSN
   std::map<uint64_t, TxnEntry> losers;  // txn → (last LSN, undoNext)
   bool saw_begin = false;
   bool saw_end = false;
   uint64_t records = 0;
 };
 
-void analyze(const LogRecord& rec, uint64_t checkpoint_lsn, Analysis* a) {
+void analyze(const LogRecord& rec, Lsn checkpoint_lsn, Analysis* a) {
   ++a->records;
   if (rec.lsn == checkpoint_lsn) a->saw_begin = rec.type == RecordType::kBeginCheckpoint;
   switch (rec.type) {
@@ -88,16 +88,16 @@ Status AriesIndex::Impl::open(IndexSource& source) {
 // Undo the losers, newest record first, writing a CLR for each undone update and an end
 // record for each loser whose chain is exhausted.
 Status AriesIndex::Impl::undo_losers(std::map<uint64_t, TxnEntry>& losers) {
-  std::map<uint64_t, uint64_t> to_undo;  // undoNext LSN → txn
+  std::map<Lsn, uint64_t> to_undo;  // undoNext LSN → txn
   for (auto& [txn, t] : losers) to_undo.emplace(t.undo_next, txn);
   while (!to_undo.empty()) {
     auto top = std::prev(to_undo.end());
-    const uint64_t lsn = top->first;
+    const Lsn lsn = top->first;
     const uint64_t txn = top->second;
     to_undo.erase(top);
     TxnEntry& t = losers[txn];
-    uint64_t next = 0;
-    if (lsn != 0) {
+    Lsn next;
+    if (lsn != Lsn{}) {
       Result<LogRecord> rec = log_->read_at(lsn);
       if (!rec.is_ok()) return Status::corruption(rec.status().message());
       if (rec->type == RecordType::kUpdate) {
@@ -121,7 +121,7 @@ Status AriesIndex::Impl::undo_losers(std::map<uint64_t, TxnEntry>& losers) {
         return Status::corruption("undo chain reaches a non-undoable record");
       }
     }
-    if (next != 0) {
+    if (next != Lsn{}) {
       to_undo.emplace(next, txn);
       continue;
     }
@@ -149,26 +149,26 @@ Status AriesIndex::Impl::open_generation(const MasterRecord& m, IndexSource& sou
 
   // Analysis, from the checkpoint the master names.
   Analysis a;
-  Result<uint64_t> end =
+  Result<Lsn> end =
       log_->scan(m.checkpoint_lsn, [&](const LogRecord& r) { analyze(r, m.checkpoint_lsn, &a); });
   if (!end.is_ok()) return Status::corruption(end.status().message());
   if (!a.saw_begin || !a.saw_end) return Status::corruption("checkpoint records missing");
   a.end_lsn = *end;
-  stats_.checkpoint_lsn = Lsn(m.checkpoint_lsn);
-  stats_.end_of_log = Lsn(a.end_lsn);
+  stats_.checkpoint_lsn = m.checkpoint_lsn;
+  stats_.end_of_log = a.end_lsn;
   stats_.log_records_analyzed = a.records;
   REPLSIM_RETURN_IF_ERROR(read_page_headers());
-  for (uint64_t lsn : page_lsn_) {
+  for (Lsn lsn : page_lsn_) {
     if (lsn >= a.end_lsn) return Status::corruption("a page is ahead of the durable log");
   }
   REPLSIM_RETURN_IF_ERROR(log_->set_end(a.end_lsn));
 
   // Redo: repeat history from the oldest recLSN; pageLSN says what a page already has.
-  uint64_t redo_lsn = a.end_lsn;
+  Lsn redo_lsn = a.end_lsn;
   for (const auto& [page, rec] : a.dpt) redo_lsn = std::min(redo_lsn, rec);
-  stats_.redo_lsn = Lsn(redo_lsn);
+  stats_.redo_lsn = redo_lsn;
   if (redo_lsn < a.end_lsn) {
-    Result<uint64_t> redo_end = log_->scan(redo_lsn, [&](const LogRecord& r) {
+    Result<Lsn> redo_end = log_->scan(redo_lsn, [&](const LogRecord& r) {
       if (r.type != RecordType::kUpdate && r.type != RecordType::kClr) return;
       auto it = a.dpt.find(r.page);
       if (it == a.dpt.end() || r.lsn < it->second || page_lsn_[r.page] >= r.lsn) return;
@@ -187,7 +187,7 @@ Status AriesIndex::Impl::open_generation(const MasterRecord& m, IndexSource& sou
   // The log was read from the page cache: its commits are durable once the log's first force
   // after the cut (LogManager::set_end) completes.
   durable_applied_ = WalIndex{};
-  commits_.emplace_back(a.end_lsn - 1, applied_);
+  commits_.emplace_back(Lsn(a.end_lsn.value - 1), applied_);
   stats_.recovered_index = applied_;
   stats_.recovered_root = tree_.root();
   last_checkpoint_lsn_ = m.checkpoint_lsn;

@@ -68,8 +68,9 @@ TEST(PageFrame, ShorterFrameOverALongerOneDecodesAsTheShorterOne) {
   }
   std::vector<merkle::LeafEntry> three = tree.bucket(bucket);
   std::vector<merkle::LeafEntry> one(three.begin(), three.begin() + 1);
-  std::string slot = encode_page(bucket, 7, three, merkle::bucket_hash_of(three), 4096, 0)[0];
-  const std::string shorter = encode_page(bucket, 9, one, merkle::bucket_hash_of(one), 4096, 0)[0];
+  std::string slot = encode_page(bucket, Lsn(7), three, merkle::bucket_hash_of(three), 4096, 0)[0];
+  const std::string shorter =
+      encode_page(bucket, Lsn(9), one, merkle::bucket_hash_of(one), 4096, 0)[0];
   ASSERT_LT(shorter.size(), slot.size());
   EXPECT_EQ(shorter.size(), kFrameHeaderBytes + payload_bytes(one));
   slot.replace(0, shorter.size(), shorter);
@@ -77,7 +78,7 @@ TEST(PageFrame, ShorterFrameOverALongerOneDecodesAsTheShorterOne) {
   FrameHeader h;
   std::vector<merkle::LeafEntry> got;
   ASSERT_EQ(decode_page({slot}, shape, &h, &got), FrameState::kValid);
-  EXPECT_EQ(h.page_lsn, 9u);
+  EXPECT_EQ(h.page_lsn, Lsn(9));
   EXPECT_EQ(got, one);
 }
 
@@ -95,7 +96,7 @@ TEST(PageFrame, OverflowFramesDecodeOnlyAsTheirOwnImage) {
     return a.position != b.position ? a.position < b.position : a.path < b.path;
   });
   const merkle::Hash160 h = merkle::bucket_hash_of(entries);
-  const auto frames = encode_page(1, 30, entries, h, 512, 10);
+  const auto frames = encode_page(1, Lsn(30), entries, h, 512, 10);
   ASSERT_EQ(frames.size(), frames_needed(payload_bytes(entries), 512));
   ASSERT_GT(frames.size(), 4u);
   std::vector<std::string_view> views(frames.begin(), frames.end());
@@ -104,10 +105,10 @@ TEST(PageFrame, OverflowFramesDecodeOnlyAsTheirOwnImage) {
   ASSERT_EQ(decode_page(views, shape, &primary, &got), FrameState::kValid);
   EXPECT_EQ(got, entries);
   EXPECT_EQ(primary.extent_start, 10u);
-  const auto older = encode_page(1, 20, entries, h, 512, 10);
+  const auto older = encode_page(1, Lsn(20), entries, h, 512, 10);
   views[2] = older[2];  // a frame of the previous image at the same slot
   EXPECT_EQ(decode_page(views, shape, &primary, &got), FrameState::kCorrupt);
-  const auto moved = encode_page(1, 30, entries, h, 512, 11);
+  const auto moved = encode_page(1, Lsn(30), entries, h, 512, 11);
   views[2] = moved[1];  // the right image's content, but from another slot
   EXPECT_EQ(decode_page(views, shape, &primary, &got), FrameState::kCorrupt);
 }

@@ -1,8 +1,9 @@
 #include "engine/aries/log_manager.h"
 
 #include <algorithm>
-#include <cinttypes>
 #include <cstdio>
+
+#include "engine/base/hex.h"
 
 namespace replsim::aries {
 
@@ -33,7 +34,7 @@ Status LogManager::open() {
     segments_.push_back(std::move(seg));
   }
   if (segments_.empty()) {
-    end_lsn_ = durable_lsn_ = kFirstLsn;
+    end_lsn_ = durable_lsn_ = kFirstLsn.value;
     return roll_segment();
   }
   const Segment& last = segments_.back();
@@ -42,9 +43,7 @@ Status LogManager::open() {
 }
 
 Status LogManager::roll_segment() {
-  char hex[17];
-  std::snprintf(hex, sizeof(hex), "%016" PRIx64, end_lsn_);
-  auto file = env_.fs().open(segment_prefix(dir_, gen_) + hex, true);
+  auto file = env_.fs().open(segment_prefix(dir_, gen_) + base::hex_u64(end_lsn_), true);
   if (!file.is_ok()) return file.status();
   Segment seg;
   seg.start = end_lsn_;
@@ -62,7 +61,8 @@ LogManager::Segment* LogManager::segment_of(uint64_t lsn) {
   return nullptr;
 }
 
-Result<uint64_t> LogManager::scan(uint64_t from, const std::function<void(const LogRecord&)>& fn) {
+Result<Lsn> LogManager::scan(Lsn from_lsn, const std::function<void(const LogRecord&)>& fn) {
+  const uint64_t from = from_lsn.value;
   size_t i = 0;
   while (i < segments_.size() && segments_[i].start + segments_[i].bytes <= from) ++i;
   if (i == segments_.size() || segments_[i].start > from) {
@@ -77,18 +77,19 @@ Result<uint64_t> LogManager::scan(uint64_t from, const std::function<void(const 
     uint64_t offset = lsn - seg.start;
     LogRecord rec;
     while (offset < bytes.size()) {
-      const size_t n = decode_record(std::string_view(bytes).substr(offset), lsn, &rec);
-      if (n == 0) return lsn;  // torn or corrupt: the end of the log
+      const size_t n = decode_record(std::string_view(bytes).substr(offset), Lsn(lsn), &rec);
+      if (n == 0) return Lsn(lsn);  // torn or corrupt: the end of the log
       fn(rec);
       offset += n;
       lsn += n;
     }
-    if (offset != seg.bytes) return lsn;
+    if (offset != seg.bytes) return Lsn(lsn);
   }
-  return lsn;
+  return Lsn(lsn);
 }
 
-Result<LogRecord> LogManager::read_at(uint64_t lsn) {
+Result<LogRecord> LogManager::read_at(Lsn at) {
+  const uint64_t lsn = at.value;
   Segment* seg = segment_of(lsn);
   if (seg == nullptr) return Status::corruption("aries log: lsn out of range");
   std::string head;
@@ -97,13 +98,14 @@ Result<LogRecord> LogManager::read_at(uint64_t lsn) {
   std::string bytes;
   REPLSIM_RETURN_IF_ERROR(seg->file->read(lsn - seg->start, len, &bytes));
   LogRecord rec;
-  if (decode_record(bytes, lsn, &rec) == 0) {
+  if (decode_record(bytes, at, &rec) == 0) {
     return Status::corruption("aries log: bad record at lsn " + std::to_string(lsn));
   }
   return rec;
 }
 
-Status LogManager::set_end(uint64_t end) {
+Status LogManager::set_end(Lsn end_lsn) {
+  const uint64_t end = end_lsn.value;
   REPLSIM_ASSERT(pending_.empty());
   while (segments_.size() > 1 && segments_.back().start >= end && segments_.back().start != end) {
     REPLSIM_RETURN_IF_ERROR(env_.fs().remove(segments_.back().file->path()));
@@ -122,8 +124,8 @@ Status LogManager::set_end(uint64_t end) {
   return Status::ok();
 }
 
-uint64_t LogManager::append(LogRecord* record) {
-  record->lsn = end_lsn_;
+Lsn LogManager::append(LogRecord* record) {
+  record->lsn = Lsn(end_lsn_);
   std::string bytes = encode_record(*record);
   if (segments_.back().bytes > 0 && segments_.back().bytes + bytes.size() > segment_bytes_) {
     Status s = roll_segment();
@@ -141,7 +143,8 @@ uint64_t LogManager::append(LogRecord* record) {
   return record->lsn;
 }
 
-void LogManager::force(uint64_t up_to, IoCallback done) {
+void LogManager::force(Lsn up_to_lsn, IoCallback done) {
+  const uint64_t up_to = up_to_lsn.value;
   if (durable_lsn_ >= up_to || durable_lsn_ >= end_lsn_) {
     std::weak_ptr<int> alive = alive_;
     env_.schedule(0, [alive, done = std::move(done)] {
@@ -251,7 +254,8 @@ void LogManager::finish_force(Status status, uint64_t target, std::vector<Pendin
   if (!waiters_.empty() && !forcing_) start_force();
 }
 
-void LogManager::reclaim(uint64_t keep_from) {
+void LogManager::reclaim(Lsn keep_from_lsn) {
+  const uint64_t keep_from = keep_from_lsn.value;
   while (segments_.size() > 1 && segments_[1].start <= keep_from) {
     REPLSIM_ASSERT(segments_[1].start <= durable_lsn_);
     Status s = env_.fs().remove(segments_.front().file->path());
@@ -268,6 +272,6 @@ uint64_t LogManager::bytes_on_disk() const {
   return n;
 }
 
-uint64_t LogManager::first_lsn() const { return segments_.front().start; }
+Lsn LogManager::first_lsn() const { return Lsn(segments_.front().start); }
 
 }  // namespace replsim::aries

@@ -27,7 +27,7 @@
 
 namespace replsim::aries {
 
-constexpr uint64_t kFirstLsn = 16;  // 0 means "no LSN"
+constexpr Lsn kFirstLsn{16};  // Lsn{} (0) means "no LSN"
 
 class LogManager {
  public:
@@ -41,26 +41,26 @@ class LogManager {
   // Reads valid records from `from` on, in order, stopping at the first invalid one; returns
   // the LSN just past the last valid record (the end of the log). kCorruption when `from`
   // lies in no segment.
-  Result<uint64_t> scan(uint64_t from, const std::function<void(const LogRecord&)>& fn);
+  Result<Lsn> scan(Lsn from, const std::function<void(const LogRecord&)>& fn);
   // Reads the record at `lsn` (undo). kCorruption when none is valid there.
-  Result<LogRecord> read_at(uint64_t lsn);
+  Result<LogRecord> read_at(Lsn lsn);
   // After recovery: drops everything at and after `end` (torn tail, stale segments), and
   // appends from there on. The next force first makes the cut and the log before it durable.
-  Status set_end(uint64_t end);
+  Status set_end(Lsn end);
 
   // Appends `record` (its lsn and the prevLSN the caller chose); returns its LSN.
-  uint64_t append(LogRecord* record);
+  Lsn append(LogRecord* record);
   // `done` after every record appended before this call (at least up to `up_to`) is durable.
-  void force(uint64_t up_to, IoCallback done);
-  void force_all(IoCallback done) { force(end_lsn_, std::move(done)); }
+  void force(Lsn up_to, IoCallback done);
+  void force_all(IoCallback done) { force(Lsn(end_lsn_), std::move(done)); }
 
   // Removes segments that lie wholly before `keep_from` (never the last one).
-  void reclaim(uint64_t keep_from);
+  void reclaim(Lsn keep_from);
 
-  uint64_t end_lsn() const { return end_lsn_; }
-  uint64_t durable_lsn() const { return durable_lsn_; }
+  Lsn end_lsn() const { return Lsn(end_lsn_); }
+  Lsn durable_lsn() const { return Lsn(durable_lsn_); }
   uint64_t bytes_on_disk() const;
-  uint64_t first_lsn() const;
+  Lsn first_lsn() const;
 
  private:
   struct Segment {
@@ -97,8 +97,9 @@ class LogManager {
   bool dir_dirty_ = false;
   bool cut_unsynced_ = false;  // set_end() cut the log; not yet durable
   uint64_t cut_lsn_ = 0;       // where set_end() cut it
-  uint64_t end_lsn_ = kFirstLsn;
-  uint64_t durable_lsn_ = kFirstLsn;
+  // Internally LSNs are the byte offsets they stand for (segment arithmetic).
+  uint64_t end_lsn_ = kFirstLsn.value;
+  uint64_t durable_lsn_ = kFirstLsn.value;
   std::shared_ptr<int> alive_;
 };
 

@@ -37,7 +37,7 @@ struct Disk {
     inc.log = std::make_unique<LogManager>(*inc.env, "merkle", 1, kSegmentBytes);
     EXPECT_TRUE(inc.log->open().is_ok());
     if (inc.log->end_lsn() == inc.log->first_lsn()) return inc;  // a new log
-    Result<uint64_t> end =
+    Result<Lsn> end =
         inc.log->scan(inc.log->first_lsn(), [&](const LogRecord& r) { inc.txns.push_back(r.txn); });
     EXPECT_TRUE(end.is_ok());
     if (end.is_ok()) EXPECT_TRUE(inc.log->set_end(*end).is_ok());
@@ -46,7 +46,7 @@ struct Disk {
   void run() { loop.run_until(loop.now() + 100 * kUsPerMs); }
 };
 
-uint64_t append_commit(LogManager& log, uint64_t txn) {
+Lsn append_commit(LogManager& log, uint64_t txn) {
   LogRecord r;
   r.type = RecordType::kCommit;
   r.txn = txn;
@@ -87,7 +87,7 @@ uint64_t two_incarnations(Disk& d, uint64_t ops) {
     for (uint64_t t : {1, 2}) append_commit(*first.log, t);
     first.log->force_all([](Status) {});
     d.run();
-    EXPECT_EQ(first.log->durable_lsn(), kFirstLsn + 2 * kCommitRecordBytes);
+    EXPECT_EQ(first.log->durable_lsn(), Lsn(kFirstLsn.value + 2 * kCommitRecordBytes));
     for (uint64_t t : {3, 4, 5}) append_commit(*first.log, t);
     first.log->force_all([](Status) {});
     std::map<std::string, sim::KeepPlan> plan;  // the second segment (0xb4 = LSN 180) only

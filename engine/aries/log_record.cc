@@ -1,17 +1,20 @@
 #include "engine/aries/log_record.h"
 
-#include "engine/aries/codec.h"
+#include <cstring>
+
 #include "engine/assert.h"
+#include "engine/base/coding.h"
+#include "engine/base/crc32c.h"
 
 namespace replsim::aries {
 namespace {
 
 void put_hash(std::string* out, const std::optional<merkle::Hash160>& h) {
-  put_u8(out, h.has_value() ? 1 : 0);
+  put_fixed8(out, h.has_value() ? 1 : 0);
   if (h.has_value()) out->append(reinterpret_cast<const char*>(h->data()), merkle::kHashBytes);
 }
 
-bool get_hash(Reader* r, std::optional<merkle::Hash160>* h) {
+bool get_hash(ByteReader* r, std::optional<merkle::Hash160>* h) {
   uint8_t has = 0;
   if (!r->get(&has) || has > 1) return false;
   if (has == 0) {
@@ -26,7 +29,7 @@ bool get_hash(Reader* r, std::optional<merkle::Hash160>* h) {
   return true;
 }
 
-bool decode_payload(Reader* r, LogRecord* out) {
+bool decode_payload(ByteReader* r, LogRecord* out) {
   switch (out->type) {
     case RecordType::kUpdate:
     case RecordType::kClr: {
@@ -37,7 +40,7 @@ bool decode_payload(Reader* r, LogRecord* out) {
       out->path.assign(path);
       if (out->type == RecordType::kUpdate && !get_hash(r, &out->before)) return false;
       if (!get_hash(r, &out->after)) return false;
-      return out->type == RecordType::kUpdate || r->get(&out->undo_next);
+      return out->type == RecordType::kUpdate || r->get(&out->undo_next.value);
     }
     case RecordType::kCommit:
       return r->get(&out->wal_index);
@@ -46,16 +49,18 @@ bool decode_payload(Reader* r, LogRecord* out) {
       return true;
     case RecordType::kEndCheckpoint: {
       uint32_t ndpt = 0, ntxn = 0;
-      if (!r->get(&out->begin_lsn) || !r->get(&out->wal_index) || !r->get(&ndpt)) return false;
+      if (!r->get(&out->begin_lsn.value) || !r->get(&out->wal_index) || !r->get(&ndpt))
+        return false;
       if (ndpt > kRecordBytesMax / 12) return false;
       out->dpt.resize(ndpt);
       for (DptEntry& e : out->dpt) {
-        if (!r->get(&e.page) || !r->get(&e.rec_lsn)) return false;
+        if (!r->get(&e.page) || !r->get(&e.rec_lsn.value)) return false;
       }
       if (!r->get(&ntxn) || ntxn > kRecordBytesMax / 24) return false;
       out->txns.resize(ntxn);
       for (TxnEntry& t : out->txns) {
-        if (!r->get(&t.txn) || !r->get(&t.last_lsn) || !r->get(&t.undo_next)) return false;
+        if (!r->get(&t.txn) || !r->get(&t.last_lsn.value) || !r->get(&t.undo_next.value))
+          return false;
       }
       return true;
     }
@@ -66,77 +71,75 @@ bool decode_payload(Reader* r, LogRecord* out) {
 }  // namespace
 
 std::string encode_record(const LogRecord& rec) {
-  REPLSIM_ASSERT(rec.lsn != 0);
+  REPLSIM_ASSERT(rec.lsn != Lsn{});
   std::string out(8, '\0');
-  put_u64(&out, rec.lsn);
-  put_u8(&out, static_cast<uint8_t>(rec.type));
-  put_u64(&out, rec.txn);
-  put_u64(&out, rec.prev_lsn);
+  put_fixed64(&out, rec.lsn.value);
+  put_fixed8(&out, static_cast<uint8_t>(rec.type));
+  put_fixed64(&out, rec.txn);
+  put_fixed64(&out, rec.prev_lsn.value);
   switch (rec.type) {
     case RecordType::kUpdate:
     case RecordType::kClr:
       REPLSIM_ASSERT(rec.path.size() < 65536);
-      put_u32(&out, rec.page);
-      put_u64(&out, rec.position);
-      put_u16(&out, static_cast<uint16_t>(rec.path.size()));
+      put_fixed32(&out, rec.page);
+      put_fixed64(&out, rec.position);
+      put_fixed16(&out, static_cast<uint16_t>(rec.path.size()));
       out.append(rec.path);
       if (rec.type == RecordType::kUpdate) put_hash(&out, rec.before);
       put_hash(&out, rec.after);
-      if (rec.type == RecordType::kClr) put_u64(&out, rec.undo_next);
+      if (rec.type == RecordType::kClr) put_fixed64(&out, rec.undo_next.value);
       break;
     case RecordType::kCommit:
-      put_u64(&out, rec.wal_index);
+      put_fixed64(&out, rec.wal_index);
       break;
     case RecordType::kEnd:
     case RecordType::kBeginCheckpoint:
       break;
     case RecordType::kEndCheckpoint:
-      put_u64(&out, rec.begin_lsn);
-      put_u64(&out, rec.wal_index);
-      put_u32(&out, static_cast<uint32_t>(rec.dpt.size()));
+      put_fixed64(&out, rec.begin_lsn.value);
+      put_fixed64(&out, rec.wal_index);
+      put_fixed32(&out, static_cast<uint32_t>(rec.dpt.size()));
       for (const DptEntry& e : rec.dpt) {
-        put_u32(&out, e.page);
-        put_u64(&out, e.rec_lsn);
+        put_fixed32(&out, e.page);
+        put_fixed64(&out, e.rec_lsn.value);
       }
-      put_u32(&out, static_cast<uint32_t>(rec.txns.size()));
+      put_fixed32(&out, static_cast<uint32_t>(rec.txns.size()));
       for (const TxnEntry& t : rec.txns) {
-        put_u64(&out, t.txn);
-        put_u64(&out, t.last_lsn);
-        put_u64(&out, t.undo_next);
+        put_fixed64(&out, t.txn);
+        put_fixed64(&out, t.last_lsn.value);
+        put_fixed64(&out, t.undo_next.value);
       }
       break;
   }
   REPLSIM_ASSERT(out.size() <= kRecordBytesMax);
   const uint32_t len = static_cast<uint32_t>(out.size());
-  std::memcpy(&out[0], &len, 4);
-  const uint32_t crc = merkle::crc32c(std::string_view(out).substr(8));
-  std::memcpy(&out[4], &crc, 4);
+  encode_fixed32(&out[0], len);
+  const uint32_t crc = crc32c::value(std::string_view(out).substr(8));
+  encode_fixed32(&out[4], crc);
   return out;
 }
 
 uint32_t peek_record_length(std::string_view bytes) {
   if (bytes.size() < 8) return 0;
-  uint32_t len = 0;
-  std::memcpy(&len, bytes.data(), 4);
-  return len;
+  return decode_fixed32(bytes.data());
 }
 
-size_t decode_record(std::string_view bytes, uint64_t lsn, LogRecord* out) {
+size_t decode_record(std::string_view bytes, Lsn lsn, LogRecord* out) {
   const uint32_t len = peek_record_length(bytes);
   if (len < 8 + 25 || len > kRecordBytesMax || len > bytes.size()) return 0;
-  uint32_t crc = 0;
-  std::memcpy(&crc, bytes.data() + 4, 4);
-  if (merkle::crc32c(bytes.substr(8, len - 8)) != crc) return 0;
-  Reader r(bytes.substr(8, len - 8));
+  const uint32_t crc = decode_fixed32(bytes.data() + 4);
+  if (crc32c::value(bytes.substr(8, len - 8)) != crc) return 0;
+  ByteReader r(bytes.substr(8, len - 8));
   *out = LogRecord{};
   uint8_t type = 0;
-  if (!r.get(&out->lsn) || !r.get(&type) || !r.get(&out->txn) || !r.get(&out->prev_lsn)) {
+  if (!r.get(&out->lsn.value) || !r.get(&type) || !r.get(&out->txn) ||
+      !r.get(&out->prev_lsn.value)) {
     return 0;
   }
   // LSN 0 means "no LSN" (log_manager.h): no record is ever written there.
   if (out->lsn != lsn || lsn == 0 || type < 1 || type > 6) return 0;
   out->type = static_cast<RecordType>(type);
-  if (!decode_payload(&r, out) || r.pos() != len - 8) return 0;
+  if (!decode_payload(&r, out) || r.consumed() != len - 8) return 0;
   return len;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/merkle/hash.h"
+#include "engine/types.h"
 
 namespace replsim::aries {
 
@@ -26,33 +27,34 @@ enum class RecordType : uint8_t {
   kEndCheckpoint = 6,  // dirty page table, transaction table, applied WAL index
 };
 
+// LSNs are Lsn (engine/types.h): byte offsets in a generation's log; Lsn{} (0) means none.
 struct DptEntry {
   uint32_t page = 0;
-  uint64_t rec_lsn = 0;
+  Lsn rec_lsn;
 };
 
 struct TxnEntry {
   uint64_t txn = 0;
-  uint64_t last_lsn = 0;
-  uint64_t undo_next = 0;
+  Lsn last_lsn;
+  Lsn undo_next;
 };
 
 struct LogRecord {
   RecordType type = RecordType::kEnd;
-  uint64_t lsn = 0;
+  Lsn lsn;
   uint64_t txn = 0;
-  uint64_t prev_lsn = 0;
+  Lsn prev_lsn;
   // kUpdate, kClr
   uint32_t page = 0;
   uint64_t position = 0;
   std::string path;
   std::optional<merkle::Hash160> before;  // kUpdate only
   std::optional<merkle::Hash160> after;
-  uint64_t undo_next = 0;  // kClr
+  Lsn undo_next;  // kClr
   // kCommit, kEndCheckpoint
   uint64_t wal_index = 0;
   // kEndCheckpoint
-  uint64_t begin_lsn = 0;
+  Lsn begin_lsn;
   std::vector<DptEntry> dpt;
   std::vector<TxnEntry> txns;
 };
@@ -61,7 +63,7 @@ struct LogRecord {
 std::string encode_record(const LogRecord& record);
 // Decodes the record at the start of `bytes`, which was read at `lsn`. Returns its encoded
 // length, or 0 when no valid record starts there (torn, corrupt, or stale bytes).
-size_t decode_record(std::string_view bytes, uint64_t lsn, LogRecord* out);
+size_t decode_record(std::string_view bytes, Lsn lsn, LogRecord* out);
 // Length field of a record header (first 4 bytes), 0 when fewer than 8 bytes.
 uint32_t peek_record_length(std::string_view bytes);
 

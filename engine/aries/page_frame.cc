@@ -1,7 +1,10 @@
 #include "engine/aries/page_frame.h"
 
-#include "engine/aries/codec.h"
+#include <cstring>
+
 #include "engine/assert.h"
+#include "engine/base/coding.h"
+#include "engine/base/crc32c.h"
 
 namespace replsim::aries {
 namespace {
@@ -13,9 +16,9 @@ std::string encode_payload(const std::vector<merkle::LeafEntry>& entries) {
   payload.reserve(payload_bytes(entries));
   for (const merkle::LeafEntry& e : entries) {
     REPLSIM_ASSERT(e.path.size() <= UINT16_MAX);  // limits.h bounds paths far below
-    put_u64(&payload, e.position);
+    put_fixed64(&payload, e.position);
     payload.append(reinterpret_cast<const char*>(e.leaf.data()), merkle::kHashBytes);
-    put_u16(&payload, static_cast<uint16_t>(e.path.size()));
+    put_fixed16(&payload, static_cast<uint16_t>(e.path.size()));
     payload.append(e.path);
   }
   return payload;
@@ -24,30 +27,30 @@ std::string encode_payload(const std::vector<merkle::LeafEntry>& entries) {
 std::string encode_header(const FrameHeader& h) {
   std::string out;
   out.reserve(kFrameHeaderBytes);
-  put_u32(&out, kFrameMagic);
-  put_u32(&out, 0);
-  put_u32(&out, h.page);
-  put_u32(&out, h.part);
-  put_u32(&out, h.parts);
-  put_u32(&out, h.count);
-  put_u64(&out, h.slot);
-  put_u64(&out, h.page_lsn);
-  put_u64(&out, h.payload_bytes);
-  put_u32(&out, h.payload_crc);
-  put_u32(&out, h.chunk_bytes);
-  put_u32(&out, h.chunk_crc);
-  put_u64(&out, h.extent_start);
+  put_fixed32(&out, kFrameMagic);
+  put_fixed32(&out, 0);
+  put_fixed32(&out, h.page);
+  put_fixed32(&out, h.part);
+  put_fixed32(&out, h.parts);
+  put_fixed32(&out, h.count);
+  put_fixed64(&out, h.slot);
+  put_fixed64(&out, h.page_lsn.value);
+  put_fixed64(&out, h.payload_bytes);
+  put_fixed32(&out, h.payload_crc);
+  put_fixed32(&out, h.chunk_bytes);
+  put_fixed32(&out, h.chunk_crc);
+  put_fixed64(&out, h.extent_start);
   out.append(reinterpret_cast<const char*>(h.hash.data()), merkle::kHashBytes);
   REPLSIM_ASSERT(out.size() == kFrameHeaderBytes);
-  const uint32_t crc = merkle::crc32c(std::string_view(out).substr(8));
-  std::memcpy(&out[4], &crc, 4);
+  const uint32_t crc = crc32c::value(std::string_view(out).substr(8));
+  encode_fixed32(&out[4], crc);
   return out;
 }
 
 bool decode_entries(std::string_view payload, const FrameHeader& h,
                     const merkle::MerkleShape& shape, std::vector<merkle::LeafEntry>* entries) {
   if (h.count > payload.size() / kEntryFixedBytes) return false;
-  Reader r(payload);
+  ByteReader r(payload);
   entries->resize(h.count);
   for (merkle::LeafEntry& e : *entries) {
     uint16_t n = 0;
@@ -60,7 +63,7 @@ bool decode_entries(std::string_view payload, const FrameHeader& h,
     e.path.assign(path);
     if (shape.bucket_of(e.position) != h.page) return false;
   }
-  if (r.pos() != payload.size()) return false;
+  if (r.consumed() != payload.size()) return false;
   for (size_t i = 1; i < entries->size(); ++i) {
     const auto& a = (*entries)[i - 1];
     const auto& b = (*entries)[i];
@@ -85,7 +88,7 @@ uint32_t frames_needed(uint64_t payload, uint32_t frame_bytes) {
   return static_cast<uint32_t>(frames);
 }
 
-std::vector<std::string> encode_page(uint32_t page, uint64_t page_lsn,
+std::vector<std::string> encode_page(uint32_t page, Lsn page_lsn,
                                      const std::vector<merkle::LeafEntry>& entries,
                                      const merkle::Hash160& hash, uint32_t frame_bytes,
                                      uint64_t extent_start) {
@@ -99,7 +102,7 @@ std::vector<std::string> encode_page(uint32_t page, uint64_t page_lsn,
   h.count = static_cast<uint32_t>(entries.size());
   h.page_lsn = page_lsn;
   h.payload_bytes = payload.size();
-  h.payload_crc = merkle::crc32c(payload);
+  h.payload_crc = crc32c::value(payload);
   h.extent_start = extent_start;
   h.hash = hash;
   std::vector<std::string> frames;
@@ -110,7 +113,7 @@ std::vector<std::string> encode_page(uint32_t page, uint64_t page_lsn,
     h.part = part;
     h.slot = part == 0 ? page : extent_start + part - 1;
     h.chunk_bytes = static_cast<uint32_t>(chunk.size());
-    h.chunk_crc = merkle::crc32c(chunk);
+    h.chunk_crc = crc32c::value(chunk);
     std::string frame = encode_header(h);
     frame.append(chunk);
     REPLSIM_ASSERT(frame.size() <= frame_bytes);
@@ -126,14 +129,14 @@ FrameState decode_header(std::string_view bytes, FrameHeader* out) {
   for (char c : head) zero = zero && c == 0;
   if (zero) return FrameState::kEmpty;  // never written (or past the end of the file)
   if (head.size() < kFrameHeaderBytes) return FrameState::kCorrupt;
-  Reader r(head);
+  ByteReader r(head);
   uint32_t magic = 0, crc = 0;
   (void)r.get(&magic);
   (void)r.get(&crc);
   if (magic != kFrameMagic) return FrameState::kCorrupt;
-  if (merkle::crc32c(head.substr(8)) != crc) return FrameState::kCorrupt;
+  if (crc32c::value(head.substr(8)) != crc) return FrameState::kCorrupt;
   bool ok = r.get(&out->page) && r.get(&out->part) && r.get(&out->parts) && r.get(&out->count) &&
-            r.get(&out->slot) && r.get(&out->page_lsn) && r.get(&out->payload_bytes) &&
+            r.get(&out->slot) && r.get(&out->page_lsn.value) && r.get(&out->payload_bytes) &&
             r.get(&out->payload_crc) && r.get(&out->chunk_bytes) && r.get(&out->chunk_crc) &&
             r.get(&out->extent_start);
   std::string_view h;
@@ -150,7 +153,7 @@ FrameState decode_frame(std::string_view bytes, FrameHeader* header, std::string
   if (state != FrameState::kValid) return state;
   if (kFrameHeaderBytes + header->chunk_bytes > bytes.size()) return FrameState::kCorrupt;
   *chunk = bytes.substr(kFrameHeaderBytes, header->chunk_bytes);
-  if (merkle::crc32c(*chunk) != header->chunk_crc) return FrameState::kCorrupt;
+  if (crc32c::value(*chunk) != header->chunk_crc) return FrameState::kCorrupt;
   return FrameState::kValid;
 }
 
@@ -176,7 +179,7 @@ FrameState decode_page(const std::vector<std::string_view>& frames,
     payload.append(chunk);
   }
   if (payload.size() != primary->payload_bytes) return FrameState::kCorrupt;
-  if (merkle::crc32c(payload) != primary->payload_crc) return FrameState::kCorrupt;
+  if (crc32c::value(payload) != primary->payload_crc) return FrameState::kCorrupt;
   if (!decode_entries(payload, *primary, shape, entries)) return FrameState::kCorrupt;
   if (merkle::bucket_hash_of(*entries) != primary->hash) return FrameState::kCorrupt;
   return FrameState::kValid;
@@ -195,15 +198,15 @@ std::string encode_dw_batch(const std::vector<std::string>& frames, uint32_t fra
     if (i + 1 < frames.size()) body.resize((i + 1) * static_cast<size_t>(frame_bytes), '\0');
   }
   std::string out;
-  put_u32(&out, kBatchMagic);
-  put_u32(&out, 0);
-  put_u32(&out, static_cast<uint32_t>(frames.size()));
-  put_u32(&out, 0);
-  put_u64(&out, body.size());
-  put_u32(&out, merkle::crc32c(body));
+  put_fixed32(&out, kBatchMagic);
+  put_fixed32(&out, 0);
+  put_fixed32(&out, static_cast<uint32_t>(frames.size()));
+  put_fixed32(&out, 0);
+  put_fixed64(&out, body.size());
+  put_fixed32(&out, crc32c::value(body));
   REPLSIM_ASSERT(out.size() == kBatchHeaderBytes);
-  const uint32_t crc = merkle::crc32c(std::string_view(out).substr(8));
-  std::memcpy(&out[4], &crc, 4);
+  const uint32_t crc = crc32c::value(std::string_view(out).substr(8));
+  encode_fixed32(&out[4], crc);
   out.resize(frame_bytes, '\0');
   out.append(body);
   return out;
@@ -213,7 +216,7 @@ bool decode_dw_batch(std::string_view bytes, uint32_t frame_bytes,
                      std::vector<std::string_view>* frames) {
   frames->clear();
   if (bytes.size() < frame_bytes) return false;
-  Reader r(bytes.substr(0, kBatchHeaderBytes));
+  ByteReader r(bytes.substr(0, kBatchHeaderBytes));
   uint32_t magic = 0, crc = 0, count = 0, unused = 0, body_crc = 0;
   uint64_t body_bytes = 0;
   if (!r.get(&magic) || !r.get(&crc) || !r.get(&count) || !r.get(&unused) || !r.get(&body_bytes) ||
@@ -221,10 +224,10 @@ bool decode_dw_batch(std::string_view bytes, uint32_t frame_bytes,
     return false;
   }
   if (magic != kBatchMagic) return false;
-  if (merkle::crc32c(bytes.substr(8, kBatchHeaderBytes - 8)) != crc) return false;
+  if (crc32c::value(bytes.substr(8, kBatchHeaderBytes - 8)) != crc) return false;
   if (body_bytes > bytes.size() - frame_bytes) return false;
   const std::string_view body = bytes.substr(frame_bytes, body_bytes);
-  if (merkle::crc32c(body) != body_crc) return false;
+  if (crc32c::value(body) != body_crc) return false;
   if (count == 0 || body_bytes <= static_cast<uint64_t>(count - 1) * frame_bytes ||
       body_bytes > static_cast<uint64_t>(count) * frame_bytes) {
     return false;

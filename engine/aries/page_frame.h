@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "engine/merkle/merkle_index.h"
+#include "engine/types.h"
 
 namespace replsim::aries {
 
@@ -36,7 +37,7 @@ struct FrameHeader {
   uint32_t parts = 1;  // frames of the image (1 + overflow frames)
   uint32_t count = 0;  // entries of the image
   uint64_t slot = 0;   // the page-file slot this frame belongs in
-  uint64_t page_lsn = 0;
+  Lsn page_lsn;
   uint64_t payload_bytes = 0;  // of the whole image
   uint32_t payload_crc = 0;
   uint32_t chunk_bytes = 0;  // of this frame
@@ -53,7 +54,7 @@ uint32_t frames_needed(uint64_t payload_bytes, uint32_t frame_bytes);
 
 // The frames of a bucket's image, primary first (unpadded). REQUIRES: extent_start is a slot
 // past the primary frames when the image needs more than one frame, else 0.
-std::vector<std::string> encode_page(uint32_t page, uint64_t page_lsn,
+std::vector<std::string> encode_page(uint32_t page, Lsn page_lsn,
                                      const std::vector<merkle::LeafEntry>& entries,
                                      const merkle::Hash160& hash, uint32_t frame_bytes,
                                      uint64_t extent_start);

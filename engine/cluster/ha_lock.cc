@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "engine/wal/crc32c.h"
+#include "engine/base/crc32c.h"
 
 namespace replsim::cluster {
 namespace {

@@ -4,6 +4,7 @@
 
 #include "engine/cluster/node_impl.h"
 #include "engine/replication/envelope.h"
+#include "engine/storage/limits.h"
 
 namespace replsim::cluster {
 
@@ -107,6 +108,13 @@ void NodeImpl::forward_to_active(proto::ClientRequest req, std::optional<proto::
 
 void NodeImpl::handle_client(proto::ClientRequest req, std::optional<proto::KeyChange> sealed,
                              Origin origin, Reply reply) {
+  // Limits (engine/storage/limits.h): before anything is sealed, forwarded or written.
+  const Status limit = req.has_write()
+                           ? limits::validate_write(req.write().path(), req.write().value())
+                       : req.has_del() ? limits::validate_path(req.del().path())
+                                       : Status::ok();
+  if (!limit.is_ok())
+    return reply(error_response(req.request_id(), proto::INVALID_ARGUMENT, limit.message()));
   if (!check_active()) {
     return forward_to_active(std::move(req), std::move(sealed), origin, std::move(reply));
   }

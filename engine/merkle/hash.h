@@ -32,7 +32,4 @@ Hash160 hash_bytes(std::string_view bytes);
 
 std::string to_hex(const Hash160& h);
 
-// CRC32C (Castagnoli), hardware instruction when the CPU has it.
-uint32_t crc32c(std::string_view bytes, uint32_t seed = 0);
-
 }  // namespace replsim::merkle

@@ -8,15 +8,17 @@
 #include <string>
 #include <string_view>
 
+#include "engine/base/hex.h"
+#include "engine/base/sha256.h"
 #include "engine/env.h"
 #include "engine/status.h"
 
 namespace replsim::replication {
 
-// SHA-256 of `data` (raw 32 bytes).
-std::string sha256(std::string_view data);
-std::string to_hex(std::string_view bytes);
-Result<std::string> from_hex(std::string_view hex);
+// engine/base: the one SHA-256 wrapper and hex codec.
+using base::from_hex;
+using base::sha256;
+using base::to_hex;
 std::string credential_proof(const std::string& secondary_id, const std::string& credential);
 
 // Activation key wrapping: AES-256-GCM under `wrap_key` (32 bytes), `label` authenticated.

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "engine/wal/coding.h"
+#include "engine/base/coding.h"
 
 namespace replsim {
 namespace {

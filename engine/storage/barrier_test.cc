@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/wal/coding.h"
+#include "engine/base/coding.h"
 
 namespace replsim {
 namespace {

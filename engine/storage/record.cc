@@ -1,7 +1,7 @@
 #include "engine/storage/record.h"
 
-#include "engine/wal/coding.h"
-#include "engine/wal/crc32c.h"
+#include "engine/base/coding.h"
+#include "engine/base/crc32c.h"
 
 namespace replsim {
 namespace {

@@ -8,8 +8,8 @@
 // with a log whose old records are skipped. Commits wait while compaction runs.
 #include "engine/storage/store.h"
 
+#include "engine/base/coding.h"
 #include "engine/storage/store_internal.h"
-#include "engine/wal/coding.h"
 
 namespace replsim {
 namespace {

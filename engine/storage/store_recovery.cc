@@ -8,8 +8,8 @@
 // both offsets, and nothing is silently dropped.
 #include <string>
 
+#include "engine/base/coding.h"
 #include "engine/storage/store_internal.h"
-#include "engine/wal/coding.h"
 
 namespace replsim {
 namespace {

@@ -1,6 +1,17 @@
-#include "engine/wal/coding.h"
+#include "engine/base/coding.h"
 
 namespace replsim {
+
+void put_fixed8(std::string* out, uint8_t v) { out->push_back(static_cast<char>(v)); }
+
+void put_fixed16(std::string* out, uint16_t v) {
+  out->push_back(static_cast<char>(v & 0xff));
+  out->push_back(static_cast<char>(v >> 8));
+}
+
+void encode_fixed32(char* dst, uint32_t v) {
+  for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
 
 void put_fixed32(std::string* out, uint32_t v) {
   char buf[4];
@@ -43,6 +54,14 @@ bool ByteReader::get_u8(uint8_t* v) {
   if (in_.empty()) return false;
   *v = static_cast<uint8_t>(in_[0]);
   in_.remove_prefix(1);
+  return true;
+}
+
+bool ByteReader::get_fixed16(uint16_t* v) {
+  if (in_.size() < 2) return false;
+  *v = static_cast<uint16_t>(static_cast<uint8_t>(in_[0]) |
+                             (static_cast<uint16_t>(static_cast<uint8_t>(in_[1])) << 8));
+  in_.remove_prefix(2);
   return true;
 }
 
