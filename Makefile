@@ -73,7 +73,7 @@ fuzz-seeds: fuzz-build
 # Part of `make test`: under ASan + UBSan, the unit tests, the scenario library at seed 1, and
 # each fuzz target over its corpus plus 10 s of fresh inputs.
 sanitize: fuzz-build
-	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target sanitize_build
 	fuzz/sanitize.sh $(FUZZ_DIR) test
 
 # Part of `make soak`: what `sanitize` leaves out (see fuzz/sanitize.sh).

@@ -21,6 +21,8 @@ function(replsim_test)
     set(T_TIMEOUT 600)
   endif()
   set_tests_properties(${T_NAME} PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT})
+  # The test binaries by label (fuzz/CMakeLists.txt builds the unit ones for the sanitizer pass).
+  set_property(GLOBAL APPEND PROPERTY REPLSIM_TESTS_${T_LABEL} ${T_NAME})
 endfunction()
 
 # replsim_bench(NAME <name> SOURCES <files...> LIBS <targets...>): a Google Benchmark binary.

@@ -22,7 +22,7 @@ namespace {
 constexpr int kInputsPerWorld = 256;
 constexpr int kMessagesMax = 16;
 constexpr TimeUs kAfterMessageUs = 2 * kUsPerMs;
-constexpr TimeUs kAfterInputUs = 300 * kUsPerMs;  // retries, timers, answers
+constexpr TimeUs kAfterInputUs = 100 * kUsPerMs;  // answers, a retry or two
 
 std::unique_ptr<cluster::testkit::Topology> world;
 int inputs_in_world = 0;

@@ -23,26 +23,39 @@ mkdir -p "$crashes"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
+# FUZZ_JOBS targets run at once (default 1: `make fuzz` gives each target a core to itself).
+jobs=${FUZZ_JOBS:-1}
+run_one() {
+  local t=$1
+  local work="$build_dir/fuzz-corpus/$t"
+  mkdir -p "$work" "$build_dir/fuzz-logs"
+  nice -n 10 "$build_dir/bin/${t}_fuzz" -max_total_time="$seconds" -print_final_stats=1 \
+    -timeout=25 -rss_limit_mb=2048 -artifact_prefix="$crashes/$t-" "$work" "$here/corpus/$t" \
+    >"$build_dir/fuzz-logs/$t.log" 2>&1
+  echo $? >"$build_dir/fuzz-logs/$t.rc"
+}
+for t in "${targets[@]}"; do
+  rm -f "$build_dir/fuzz-logs/$t.rc"
+  ls "$crashes" | grep -c "^$t-" >"$build_dir/fuzz-logs/$t.crashes-before" || true
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+  run_one "$t" &
+done
+wait
+
 failed=0
 rows=()
 for t in "${targets[@]}"; do
-  bin="$build_dir/bin/${t}_fuzz"
-  work="$build_dir/fuzz-corpus/$t"
   log="$build_dir/fuzz-logs/$t.log"
-  mkdir -p "$work" "$(dirname "$log")"
-  before=$(ls "$crashes" | grep -c "^$t-" || true)
-  nice -n 10 "$bin" -max_total_time="$seconds" -print_final_stats=1 -timeout=25 \
-    -rss_limit_mb=2048 -artifact_prefix="$crashes/$t-" "$work" "$here/corpus/$t" \
-    >"$log" 2>&1
-  rc=$?
+  rc=$(cat "$build_dir/fuzz-logs/$t.rc" 2>/dev/null || echo 1)
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$')
-  corpus=$(( $(ls "$work" | wc -l) + $(ls "$here/corpus/$t" | wc -l) ))
+  corpus=$(( $(ls "$build_dir/fuzz-corpus/$t" | wc -l) + $(ls "$here/corpus/$t" | wc -l) ))
+  before=$(cat "$build_dir/fuzz-logs/$t.crashes-before")
   found=$(( $(ls "$crashes" | grep -c "^$t-" || true) - before ))
-  if [ $rc -ne 0 ]; then
+  if [ "$rc" -ne 0 ]; then
     failed=1
     echo "fuzz: $t FAILED (exit $rc), log $log:" >&2
-    grep -E 'ERROR|FUZZ_CHECK|runtime error|Assertion|assert' "$log" | head -5 >&2
+    grep -E 'ERROR|FUZZ_CHECK|runtime error|assertion' "$log" | head -5 >&2
   fi
   rows+=("$(printf '%-16s %10s %14s %8s %8s' "$t" "${rate:-?}" "${execs:-?}" "$corpus" "$found")")
 done

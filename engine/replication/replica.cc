@@ -161,8 +161,16 @@ void Replica::open(Env& env, ReplicaOptions options, LockGeneration generation,
   if (unindexed) r->watch_rebuild(++r->rebuild_seq_);
   // The generation first (fences older writers at the store level), then a fresh keyring.
   auto shared = std::make_shared<std::unique_ptr<Replica>>(std::move(replica));
-  r->store_->advance_lock_generation(generation, [shared, fresh_keyring, done](Status s) {
-    if (!s.is_ok()) return done(s);
+  // These callbacks run inside the Store's own completions, where the Store (owned by the
+  // Replica) must not be destroyed (Store contract). On failure the Replica is therefore not
+  // dropped with the callback but destroyed from the loop (found by ASan: heap-use-after-free
+  // in Store::after_batch when the keyring commit failed).
+  auto fail = [&env, shared, done](Status s) {
+    env.schedule(0, [doomed = std::make_shared<std::unique_ptr<Replica>>(std::move(*shared))] {});
+    done(std::move(s));
+  };
+  r->store_->advance_lock_generation(generation, [shared, fresh_keyring, done, fail](Status s) {
+    if (!s.is_ok()) return fail(s);
     Replica* rr = shared->get();
     rr->write_keyring_file();
     rr->write_lineage_file();
@@ -170,8 +178,8 @@ void Replica::open(Env& env, ReplicaOptions options, LockGeneration generation,
     Transaction txn;
     txn.put(std::string(kKeyringPath), rr->barrier_->keyring().serialize());
     txn.replicate = false;
-    rr->commit(std::move(txn), [shared, done](Result<CommitInfo> c) {
-      if (!c.is_ok()) return done(c.status());
+    rr->commit(std::move(txn), [shared, done, fail](Result<CommitInfo> c) {
+      if (!c.is_ok()) return fail(c.status());
       done(std::move(*shared));
     });
   });

@@ -91,6 +91,8 @@ Result<StoreRecord> decode_record(std::string_view payload) {
   uint64_t b = 0;
   if (flags & kHasWal) {
     if (!in.get_fixed64(&a) || !in.get_fixed64(&b)) return Status::corruption("record: wal");
+    // WAL indexes start at 1 (0 is "none"): recovery would restart the buffer at index -1.
+    if (a == 0) return Status::corruption("record: wal index 0");
     r.wal_index = WalIndex(a);
     r.wal_epoch = Epoch(b);
   }

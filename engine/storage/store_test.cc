@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/storage/barrier.h"
+#include "engine/storage/record.h"
 #include "engine/storage/store_test_util.h"
 
 namespace replsim {
@@ -246,6 +247,28 @@ TEST(Store, CorruptionInTheMiddleIsAnErrorNamingTheOffset) {
   rig.disk.inject_bit_rot(kLog, 20);  // inside the first record
   Status st = rig.try_open();
   EXPECT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_NE(st.message().find("offset 0"), std::string::npos) << st.message();
+}
+
+// Found by fuzz/store_recovery_fuzz: a whole, checksummed record with WAL index 0 made
+// recovery restart the WAL buffer at index 0 - 1 and trip its order assertion (an abort at
+// open). It is corruption, named with the file and offset.
+TEST(Store, RecordWithWalIndexZeroIsCorruptionNotAnAbort) {
+  StoreRig rig;
+  StoreRecord record;
+  record.seq = 1;
+  record.wal_index = WalIndex(0);
+  record.mutations.push_back({Mutation{"k", "v", false}, true});
+  std::string log;
+  append_frame(&log, RecordType::kTransaction, encode_record(record));
+  auto f = rig.env.fs().open(kLog, true);
+  ASSERT_TRUE(f.is_ok());
+  std::optional<Status> written;
+  (*f)->write(0, log, [&](Status s) { written = s; });
+  rig.loop.run_while([&] { return !written.has_value(); });
+  Status st = rig.try_open();
+  EXPECT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_NE(st.message().find("store/data.log"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("offset 0"), std::string::npos) << st.message();
 }
 

@@ -58,6 +58,7 @@ Result<WalEntry> decode_wal_entry(std::string_view bytes) {
       !in.get_varint64(&count)) {
     return Status::corruption("wal entry: truncated header");
   }
+  if (entry.index.value == 0) return Status::corruption("wal entry: index 0");  // starts at 1
   if (count > in.remaining()) return Status::corruption("wal entry: bad change count");
   entry.changes.reserve(count);
   for (uint64_t i = 0; i < count; ++i) {

@@ -58,6 +58,15 @@ TEST(WalEntry, EncodingRoundTripsAndSizeIsExact) {
   EXPECT_EQ(*back, e);
 }
 
+// Found by fuzz/store_recovery_fuzz: an entry (or a store record) with WAL index 0 passed its
+// checksum, and recovery restarted the WAL buffer at index 0 - 1, then tripped its order
+// assertion. Indexes start at 1: 0 is corruption.
+TEST(WalEntry, IndexZeroIsCorruption) {
+  Result<WalEntry> back = decode_wal_entry(encode_wal_entry(entry(0)));
+  EXPECT_EQ(back.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(back.status().message().find("index 0"), std::string::npos);
+}
+
 TEST(WalEntry, EveryFlippedBitIsDetected) {
   const std::string bytes = encode_wal_entry(entry(7));
   for (size_t bit = 0; bit < bytes.size() * 8; ++bit) {
