@@ -159,7 +159,7 @@ void RunContext::take_data(uint32_t c, const cluster::Node& n, StateSnapshot* sn
     for (const auto& [path, value] : *local) local_paths.push_back(path);
   }
   REPLSIM_ASSERT(SnapshotData(data) == snap->data);
-  REPLSIM_ASSERT(local_paths == snap->local_paths);
+  REPLSIM_ASSERT(SnapshotPaths(local_paths) == snap->local_paths);
   ++data_cross_checked;
 }
 
