@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <functional>
 #include <vector>
 
 namespace replsim::sim {
@@ -92,6 +94,61 @@ TEST(EventLoopTest, CompactionKeepsOrderAndBoundsTheHeap) {
   EXPECT_EQ(ran.size(), 2000u);
   EXPECT_TRUE(std::is_sorted(ran.begin(), ran.end()));
   for (const auto& [t, i] : ran) EXPECT_EQ(i % 10, 3);
+}
+
+// Small callables live in the slot, large ones on the heap: either way each one runs once,
+// moves keep it, and every copy made is destroyed exactly once (no leak, no double free).
+TEST(EventLoopTest, CallbacksOfAnySizeRunOnceAndAreDestroyedOnce) {
+  static int alive = 0;
+  struct Counted {
+    Counted() { ++alive; }
+    Counted(const Counted&) { ++alive; }
+    Counted(Counted&&) noexcept { ++alive; }
+    ~Counted() { --alive; }
+  };
+  std::vector<int> ran;
+  {
+    EventLoop loop;
+    Counted small_tag;
+    std::array<char, 200> big{};
+    big[7] = 'x';
+    loop.at(2, [&ran, small_tag] { ran.push_back(2); });
+    loop.at(1, [&ran, small_tag, big] { ran.push_back(big[7] == 'x' ? 1 : -1); });
+    std::function<void()> wrapped = [&ran, small_tag] { ran.push_back(3); };
+    loop.at(3, wrapped);
+    const EventId cancelled = loop.at(4, [&ran, small_tag, big] { ran.push_back(4); });
+    loop.cancel(cancelled);
+    loop.at(5, [&ran, small_tag, big] { ran.push_back(5); });  // never run: loop destroyed
+    loop.run_until(3);
+    EXPECT_EQ(ran, (std::vector<int>{1, 2, 3}));
+  }
+  EXPECT_EQ(alive, 0);
+}
+
+TEST(EventLoopTest, ManyPendingEventsKeepTimeThenScheduleOrderAcrossTheWheel) {
+  // Times far past the wheel's span (kept in the heap, moved into the wheel as time passes)
+  // and near ones interleave; equal times run in schedule order.
+  EventLoop loop;
+  std::vector<std::pair<TimeUs, int>> ran;
+  uint64_t x = 99;
+  auto next = [&] { return x = x * 6364136223846793005ull + 1442695040888963407ull; };
+  int n = 0;
+  for (int i = 0; i < 5000; ++i, ++n) {
+    const TimeUs t = static_cast<TimeUs>((next() >> 33) % 50000);
+    loop.at(t, [&ran, t, n] { ran.emplace_back(t, n); });
+  }
+  // Events scheduled while running land beside older ones at the same time.
+  loop.at(20000, [&] {
+    for (int i = 0; i < 500; ++i) {
+      const TimeUs t = loop.now() + static_cast<TimeUs>((next() >> 33) % 30000);
+      const int id = 100000 + i;
+      loop.at(t, [&ran, t, id] { ran.emplace_back(t, id); });
+    }
+  });
+  loop.run_until(100000);
+  EXPECT_EQ(ran.size(), 5500u);
+  EXPECT_TRUE(std::is_sorted(ran.begin(), ran.end()));
+  EXPECT_EQ(loop.pending(), 0u);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -63,7 +64,9 @@ class History {
  public:
   // Appends `event`, setting its index. REQUIRES: time never goes backwards.
   int64_t append(HistoryEvent event);
-  const std::vector<HistoryEvent>& events() const { return events_; }
+  // A deque: a long run's history grows without the copy (and the 2x peak) of a vector's
+  // reallocation.
+  const std::deque<HistoryEvent>& events() const { return events_; }
   size_t size() const { return events_.size(); }
   const HistoryEvent& at(int64_t index) const;
 
@@ -75,7 +78,7 @@ class History {
   static bool read_jsonl(std::istream& in, History* out, std::string* error);
 
  private:
-  std::vector<HistoryEvent> events_;
+  std::deque<HistoryEvent> events_;
   std::map<uint64_t, int64_t> invoke_by_op_;  // op_id → index of its invoke
 };
 

@@ -71,11 +71,9 @@ void RunContext::sample_queue_bounds(uint32_t c, const cluster::Node& n) {
     } else if (name.rfind("inflight_batches/", 0) == 0) {
       limit = config.inflight_batches_max;
     }
-    uint64_t& max = bound_max[{n.id().value, name}];
-    if (value > limit || value > max) {
+    if (keep_bound_sample(value, limit, &bound_max[{n.id().value, name}])) {
       obs.bounds.push_back(
           {now, n.id().value, name + " (cluster " + std::to_string(c) + ")", value, limit});
-      max = std::max(max, value);
     }
   }
 }

@@ -28,7 +28,7 @@ struct StateSnapshot {
   uint64_t index = 0;  // primary: last_wal; secondary: last_remote_wal
   SnapshotData data;   // replicated path → plaintext value
   std::string merkle_root;
-  std::vector<std::string> local_paths;  // local data (tokens, local/...) paths
+  SnapshotPaths local_paths;  // local data (tokens, local/...) paths
   // False for a status-only sample: `data` and `local_paths` were not taken (empty).
   bool has_data = true;
 };

@@ -48,6 +48,15 @@ inline constexpr TimeUs kRequestHeldMaxUs = 20 * kUsPerSec;
 // engine/cluster/node_impl.h kDedupeEntriesMax (the dedupe table's bound).
 inline constexpr uint64_t kDedupeEntriesLimit = 50000;
 
+// Whether a bounded quantity's sample is kept for the bounds checker: every value over its
+// limit (so the checker's earliest violation is the same as over every sample), and each new
+// maximum below it (evidence of how close the run came); `max` is that quantity's maximum.
+inline bool keep_bound_sample(uint64_t value, uint64_t limit, uint64_t* max) {
+  const bool keep = value > limit || value > *max;
+  if (value > *max) *max = value;
+  return keep;
+}
+
 struct NodeProcess : sim::Process {
   NodeProcess(Env& env, cluster::NodeConfig config) : node(env, std::move(config)) {}
   cluster::Node node;

@@ -7,6 +7,7 @@
 
 #include "sim/harness/checkers.h"
 #include "sim/harness/history.h"
+#include "sim/harness/run_context.h"
 
 namespace replsim::harness {
 namespace {
@@ -139,6 +140,34 @@ TEST(Runner, StandbyForwardingCarriesNoPlaintext) {
   RunResult r = run_scenario(c, 7, nullptr);
   ASSERT_TRUE(r.error.empty()) << r.error;
   EXPECT_TRUE(r.passed()) << report(r);
+}
+
+// The runner keeps only new maxima and violations of each bounded quantity (a sample per WAL
+// batch was ~2,700 per virtual s): every violation is still kept, so the bounds checker fails
+// on the same planted sample as over the full series.
+TEST(Runner, BoundSamplesKeepEveryViolationAndEachNewMaximum) {
+  const std::vector<uint64_t> series = {3, 5, 5, 4, 9, 2, 12, 7, 11, 12, 6};
+  const uint64_t limit = 10;
+  uint64_t max = 0;
+  Observations all;
+  Observations kept;
+  for (size_t i = 0; i < series.size(); ++i) {
+    const BoundSample b{static_cast<TimeUs>(100 * i), 1, "wal_batch_entries", series[i], limit};
+    all.bounds.push_back(b);
+    if (keep_bound_sample(series[i], limit, &max)) kept.bounds.push_back(b);
+  }
+  std::vector<uint64_t> kept_values;
+  for (const BoundSample& b : kept.bounds) kept_values.push_back(b.value);
+  EXPECT_EQ(kept_values, (std::vector<uint64_t>{3, 5, 9, 12, 11, 12}));
+  History h;
+  CheckContext c;
+  const CheckerResult full = check_bounds(h, all, c);
+  const CheckerResult sampled = check_bounds(h, kept, c);
+  EXPECT_FALSE(full.passed);
+  EXPECT_FALSE(sampled.passed);
+  EXPECT_EQ(sampled.event_time_us, full.event_time_us);  // the planted 12 at t=600
+  EXPECT_EQ(sampled.event_time_us, 600);
+  EXPECT_EQ(sampled.message, full.message);
 }
 
 }  // namespace

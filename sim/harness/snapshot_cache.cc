@@ -20,7 +20,7 @@ const std::string* SnapshotCache::intern(std::string plain) {
 }
 
 bool SnapshotCache::take(uint32_t cluster, const cluster::Node& n, SnapshotData* data,
-                         std::vector<std::string>* local_paths) {
+                         SnapshotPaths* local_paths) {
   const Store* store = n.store();
   const Barrier* barrier = n.barrier();
   if (store == nullptr || barrier == nullptr) return false;
@@ -30,13 +30,16 @@ bool SnapshotCache::take(uint32_t cluster, const cluster::Node& n, SnapshotData*
     slot.keyring = barrier->keyring();
     slot.local_prefixes = mounts.local_prefixes();
     slot.entries.clear();
+    slot.local.clear();
   }
   data->clear();
   data->reserve(slot.entries.size() + 1);
   local_paths->clear();
+  local_paths->reserve(slot.local.size() + 1);
   // Both the store's index and the cache are in path order: one merge walk. A cached path
   // passed over is gone from the store; a cached path is replicated (same mount table).
   auto e = slot.entries.begin();
+  auto l = slot.local.begin();  // the same merge walk over the local paths seen
   for (const auto& [path, stored] : store->contents()) {
     int order = 1;  // e's path against `path`
     while (e != slot.entries.end() && (order = e->first.compare(path)) < 0) {
@@ -44,7 +47,15 @@ bool SnapshotCache::take(uint32_t cluster, const cluster::Node& n, SnapshotData*
     }
     const bool cached = e != slot.entries.end() && order == 0;
     if (!cached && !mounts.is_replicated(path)) {
-      local_paths->push_back(path);
+      int local_order = 1;
+      while (l != slot.local.end() && (local_order = l->first.compare(path)) < 0) {
+        l = slot.local.erase(l);
+      }
+      if (l == slot.local.end() || local_order != 0) {
+        l = slot.local.emplace_hint(l, path, arena_->add(path));
+      }
+      local_paths->push_back(arena_, l->second);
+      ++l;
       continue;
     }
     if (!cached) {
@@ -62,6 +73,7 @@ bool SnapshotCache::take(uint32_t cluster, const cluster::Node& n, SnapshotData*
     ++e;
   }
   slot.entries.erase(e, slot.entries.end());
+  slot.local.erase(l, slot.local.end());
   return true;
 }
 

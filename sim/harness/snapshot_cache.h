@@ -37,7 +37,7 @@ class SnapshotCache {
   // and local paths (in path order), for cache slot `cluster`. False (outputs untouched)
   // while the node is standby.
   bool take(uint32_t cluster, const cluster::Node& n, SnapshotData* data,
-            std::vector<std::string>* local_paths);
+            SnapshotPaths* local_paths);
   // Values decrypted / reused so far (evidence for tests).
   uint64_t decrypted() const { return decrypted_; }
   uint64_t reused() const { return reused_; }
@@ -54,6 +54,9 @@ class SnapshotCache {
     Keyring keyring;
     std::vector<std::string> local_prefixes;
     std::map<std::string, Entry, std::less<>> entries;  // replicated paths only
+    // Local paths seen, each interned in arena_ (tokens are created and expire all the time,
+    // so the ones gone from the store are dropped as the snapshot walks past them).
+    std::map<std::string, const std::string*, std::less<>> local;
   };
   std::map<uint32_t, Slot> slots_;
   std::shared_ptr<StringArena> arena_ = std::make_shared<StringArena>();

@@ -62,4 +62,31 @@ bool operator==(const SnapshotData& a, const SnapshotData& b) {
   return true;
 }
 
+SnapshotPaths::SnapshotPaths(const std::vector<std::string>& paths) {
+  auto arena = std::make_shared<StringArena>();
+  paths_.reserve(paths.size());
+  for (const std::string& p : paths) paths_.push_back(arena->add(p));
+  arenas_.push_back(std::move(arena));
+}
+
+void SnapshotPaths::push_back(const std::shared_ptr<const StringArena>& arena,
+                              const std::string* path) {
+  REPLSIM_ASSERT(path != nullptr);
+  if (arenas_.empty() || arenas_.back() != arena) arenas_.push_back(arena);
+  paths_.push_back(path);
+}
+
+void SnapshotPaths::clear() {
+  paths_.clear();
+  arenas_.clear();
+}
+
+bool operator==(const SnapshotPaths& a, const SnapshotPaths& b) {
+  if (a.paths_.size() != b.paths_.size()) return false;
+  for (size_t i = 0; i < a.paths_.size(); ++i) {
+    if (a.paths_[i] != b.paths_[i] && *a.paths_[i] != *b.paths_[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace replsim::harness

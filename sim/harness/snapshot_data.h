@@ -102,4 +102,50 @@ class SnapshotData {
   std::vector<std::shared_ptr<const StringArena>> arenas_;
 };
 
+// The local paths of one snapshot, in path order, as pointers into a shared StringArena (a
+// cluster holds thousands of token paths that rarely change between its snapshots). Reads
+// like a const std::vector<std::string>.
+class SnapshotPaths {
+ public:
+  class const_iterator {
+   public:
+    const_iterator() = default;
+    explicit const_iterator(std::vector<const std::string*>::const_iterator it) : it_(it) {}
+    const std::string& operator*() const { return **it_; }
+    const std::string* operator->() const { return *it_; }
+    const_iterator& operator++() {
+      ++it_;
+      return *this;
+    }
+    bool operator==(const const_iterator& o) const { return it_ == o.it_; }
+    bool operator!=(const const_iterator& o) const { return it_ != o.it_; }
+
+   private:
+    std::vector<const std::string*>::const_iterator it_;
+  };
+
+  SnapshotPaths() = default;
+  // Copies of `paths`, owned by this SnapshotPaths.
+  SnapshotPaths(const std::vector<std::string>& paths);  // NOLINT: implicit by design
+  SnapshotPaths(std::initializer_list<std::string> paths)
+      : SnapshotPaths(std::vector<std::string>(paths)) {}
+
+  // Appends `path`, a string of `arena`, which this SnapshotPaths keeps alive.
+  void push_back(const std::shared_ptr<const StringArena>& arena, const std::string* path);
+  void reserve(size_t n) { paths_.reserve(n); }
+  size_t size() const { return paths_.size(); }
+  bool empty() const { return paths_.empty(); }
+  void clear();
+  const std::string& operator[](size_t i) const { return *paths_[i]; }
+  const_iterator begin() const { return const_iterator(paths_.begin()); }
+  const_iterator end() const { return const_iterator(paths_.end()); }
+
+  friend bool operator==(const SnapshotPaths& a, const SnapshotPaths& b);
+  friend bool operator!=(const SnapshotPaths& a, const SnapshotPaths& b) { return !(a == b); }
+
+ private:
+  std::vector<const std::string*> paths_;
+  std::vector<std::shared_ptr<const StringArena>> arenas_;
+};
+
 }  // namespace replsim::harness
