@@ -72,6 +72,7 @@ harness::WorkloadConfig map_workload(const proto::Workload& w) {
   out.zipf_exponent = w.zipf_exponent();
   out.value_bytes = w.value_bytes();
   out.require_index_state_fraction = w.require_index_state_fraction();
+  out.hostile_data = w.hostile_data();
   out.request_timeout_us = us_from_ms(w.request_timeout_ms());
   return out;
 }

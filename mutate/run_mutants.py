@@ -96,7 +96,8 @@ def sync_tree(src_dir):
             continue
         with open(a, "rb") as f:
             data = f.read()
-        digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
+        if not rel.startswith(("mutate/", "docs/")):  # they change no test's verdict
+            digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
         if os.path.isfile(b):
             with open(b, "rb") as f:
                 if f.read() == data:

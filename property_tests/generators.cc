@@ -148,7 +148,8 @@ static rc::Gen<std::vector<FaultKind>> gen_kind_subset(std::vector<FaultKind> ki
 }
 
 // The workload features swarm testing switches: bit 0 deletes, bit 1 lists, bit 2 logins and
-// token uses. Reads and writes are part of every workload.
+// token uses, bit 3 hostile data (long paths of unusual bytes, binary values up to 64 KiB).
+// Reads and writes are part of every workload.
 static void apply_features(uint32_t features, const GenOptions& o, harness::OperationMix* mix) {
   if (!o.swarm) features = 7;
   if ((features & 1) == 0) mix->del = 0;
@@ -174,6 +175,7 @@ static ScenarioConfig make_config(const GenOptions& o, TimeUs safety_us, uint32_
   c.workload.open_loop_ops_per_sec = 100;
   c.workload.think_time_us = 5'000;
   apply_features(features, o, &c.workload.mix);
+  c.workload.hostile_data = o.swarm && o.hostile_data && (features & 8) != 0;
   c.phases.safety_duration_us = safety_us;
   c.phases.liveness_writes_us = 300'000;
   c.phases.convergence_bound_us = 20 * kUsPerSec;
@@ -218,7 +220,7 @@ rc::Gen<ScenarioConfig> gen_scenario(GenOptions o) {
                   rc::gen::arbitrary<bool>(), rc::gen::inRange(10, 130),
                   list_of(o.faults_max, gen_fault(kinds, safety_us)),
                   list_of(o.actions_max, gen_action_group(safety_us, o, kinds)),
-                  rc::gen::inRange<uint32_t>(1, 4), rc::gen::inRange<uint32_t>(0, 8),
+                  rc::gen::inRange<uint32_t>(1, 4), rc::gen::inRange<uint32_t>(0, 16),
                   rc::gen::inRange<uint32_t>(1, 3), rc::gen::inRange<TimeUs>(0, safety_us));
             });
       });

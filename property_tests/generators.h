@@ -28,6 +28,10 @@ struct GenOptions {
   // A rogue cluster (never activated) tries to join with bad tokens 1-2 times.
   bool rogue = false;
   uint32_t secondaries_max = 7;  // clusters up to 8; most cases have 1-2 secondaries
+  // Hostile data as a swarm feature (WorkloadConfig::hostile_data). Off by default: a long
+  // key aborts the engine today (aries_index.cc "merkle bucket overflows its page frame", an
+  // open finding); switch it on once keys of any length are handled.
+  bool hostile_data = false;
 };
 
 rc::Gen<harness::ScenarioConfig> gen_scenario(GenOptions options);

@@ -132,6 +132,7 @@ proto::Scenario to_scenario_proto(const harness::ScenarioConfig& c, uint64_t see
   pw->set_closed_loop(w.mode == harness::LoadMode::kClosedLoop);
   pw->set_think_time_ms(w.think_time_us / 1000.0);
   pw->set_require_index_state_fraction(w.require_index_state_fraction);
+  pw->set_hostile_data(w.hostile_data);
   pw->set_request_timeout_ms(w.request_timeout_us / 1000.0);
   proto::FaultSchedule* fs = s.mutable_faults();
   fs->set_regime(c.regime == harness::FaultRegime::kBounded ? proto::BOUNDED : proto::UNBOUNDED);

@@ -81,6 +81,9 @@ struct WorkloadConfig {
   // Fraction of reads that require the client's last seen index state (read-your-writes).
   double require_index_state_fraction = 0.2;
   TimeUs request_timeout_us = 5 * kUsPerSec;  // a client gives up (records "info") after this
+  // Every 8th key rank a long path of unusual bytes, a tenth of the values binary and up to
+  // 64 KiB (proto/scenario.proto Workload.hostile_data).
+  bool hostile_data = false;
 };
 
 // ---- faults ----

@@ -64,11 +64,38 @@ const char* choose_op(RunContext& ctx, SimClient& c) {
   return kOpRead;
 }
 
+// Hostile data (WorkloadConfig::hostile_data): the long paths and binary values real clients
+// send. A path is a function of its rank (the same rank is the same key).
+constexpr uint64_t kHostileKeyEvery = 8;
+constexpr size_t kHostileKeyBytesMax = 4096;
+constexpr double kHostileValueFraction = 0.1;
+constexpr size_t kHostileValueBytesMax = 64 * 1024;
+
+std::string workload_key(const WorkloadConfig& w, uint64_t rank) {
+  std::string key = "kv/k" + std::to_string(rank);
+  if (!w.hostile_data || rank % kHostileKeyEvery != 0) return key;
+  static const char* const kPieces[] = {
+      " ", "/", "%2F", "\"", "'", "..", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x94\x91",
+      "~", "#", "?"};
+  sim::Prng r(rank * 0x9e3779b97f4a7c15ULL + 1);
+  const size_t bytes = 1024 + r.uniform(kHostileKeyBytesMax - 1024);
+  key += "/";
+  while (key.size() < bytes) key += kPieces[r.uniform(sizeof(kPieces) / sizeof(kPieces[0]))];
+  return key;
+}
+
 std::string make_value(RunContext& ctx, SimClient& c) {
   std::string v = std::string(kPlaintextMarker) + "c" + std::to_string(c.id) + "s" +
                   std::to_string(c.seq) + "~";
+  const WorkloadConfig& w = ctx.cfg.workload;
+  if (w.hostile_data && c.prng.bernoulli(kHostileValueFraction)) {
+    // Binary, any byte (NUL included), after the marker and the unique prefix.
+    const size_t bytes = 1 + c.prng.uniform(kHostileValueBytesMax);
+    for (size_t i = 0; i < bytes; ++i) v.push_back(static_cast<char>(c.prng.uniform(256)));
+    return v;
+  }
   static const char kHex[] = "0123456789abcdef";
-  for (uint32_t i = 0; i < ctx.cfg.workload.value_bytes; ++i) v += kHex[c.prng.uniform(16)];
+  for (uint32_t i = 0; i < w.value_bytes; ++i) v += kHex[c.prng.uniform(16)];
   return v;
 }
 
@@ -150,7 +177,8 @@ void issue(RunContext& ctx, std::shared_ptr<SimClient> c) {
   ++c->seq;
   std::string rank = std::to_string(c->zipf->sample(c->prng));
   bool local = c->prng.bernoulli(0.1);
-  std::string key = local ? "local/c" + std::to_string(c->cluster) + "/k" + rank : "kv/k" + rank;
+  std::string key = local ? "local/c" + std::to_string(c->cluster) + "/k" + rank
+                          : workload_key(w, std::stoull(rank));
   if (e.f == kOpWrite) {
     e.key = key;
     e.value = make_value(ctx, *c);
