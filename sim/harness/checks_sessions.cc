@@ -157,6 +157,7 @@ CheckerResult check_read_after_write(const History& h, const Observations& o,
 CheckerResult check_monotonic_positions(const History& h, const Observations& o,
                                         const CheckContext& c) {
   const char* name = kCheckMonotonicPositions;
+  const WriteModel m(h, o);
   struct Last {
     uint64_t epoch = 0;
     uint64_t index = 0;
@@ -167,9 +168,12 @@ CheckerResult check_monotonic_positions(const History& h, const Observations& o,
                  const char* source) -> std::string {
     Last& l = last[cluster];
     std::ostringstream s;
-    if (epoch < l.epoch) {
-      s << "cluster " << cluster << " went back from epoch " << l.epoch << " to " << epoch << " ("
-        << source << ")";
+    // Another epoch is a step forward unless it is an ancestor of the one held (a superseded
+    // primary's): a sibling branch, whatever its number, is where the operator pointed the
+    // cluster (docs/epochs.md).
+    if (epoch != l.epoch && l.epoch != 0 && m.contains(l.epoch, UINT64_MAX, epoch, 0)) {
+      s << "cluster " << cluster << " went back from epoch " << l.epoch << " to its ancestor "
+        << epoch << " (" << source << ")";
     } else if (epoch == l.epoch && index < l.index) {
       s << "cluster " << cluster << " applied position went back within epoch " << epoch << " from "
         << l.index << " (t=" << l.time_us << "us) to " << index << " (" << source << ")";

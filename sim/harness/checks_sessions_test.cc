@@ -198,5 +198,46 @@ TEST(EpochLog, RecordsAnEpochThatStartsAfterAHigherNumberedOne) {
                 "e512/11, which is not in the primary prefix");
 }
 
+// A secondary moved from sibling branch 513 to 514 (the operator pointed it there) has not gone
+// back, whatever the numbers; back to 256, an ancestor of the epoch it held, it has.
+TEST(MonotonicPositions, ASiblingBranchIsNoStepBackAnAncestorIs) {
+  World w;
+  w.o.epochs = {
+      {0, 256, 0, 0, 0, true}, {1000, 514, 2, 256, 9, false}, {1003, 513, 0, 256, 7, false}};
+  w.applied(1100, 1, 514, 10);
+  w.applied(1200, 1, 513, 8);
+  CheckerResult r = check_monotonic_positions(w.h, w.o, w.ctx());
+  EXPECT_TRUE(r.passed) << describe(r);
+  w.applied(1300, 1, 256, 12);  // planted
+  expect_caught(check_monotonic_positions(w.h, w.o, w.ctx()), kCheckMonotonicPositions,
+                "went back from epoch 513 to its ancestor 256");
+}
+
+// A write acknowledged on a branch the final lineage abandoned (513, for its sibling 514 promoted
+// 3 ms later) is the declared loss of the unplanned promotion that made 514, found by walking
+// the write's lineage up to where the final one diverges; if that promotion was planned the
+// loss is a failure. The final lineage is the last sampled primary's, not the highest number.
+TEST(Durability, AWriteOnAnAbandonedSiblingBranchIsTheDeclaredLossOfTheOtherPromotion) {
+  World w;
+  w.o.epochs = {
+      {0, 256, 0, 0, 0, true}, {1000, 514, 2, 256, 9, false}, {1003, 513, 1, 256, 7, false}};
+  w.write(100, 110, 11, 1, 0, "kv/a", 1, 0, 256, 8);    // in 514's lineage (fork 9)
+  w.write(1100, 1110, 12, 3, 1, "kv/b", 2, 1, 513, 8);  // on the abandoned branch
+  w.o.snapshots.push_back(w.snap(2000, 1, false, 514, 12, {}));
+  w.o.snapshots.push_back(w.snap(2000, 2, true, 514, 12, {}));
+  LossWindow loss;
+  CheckerResult r = check_durability(w.h, w.o, w.ctx(), &loss);
+  EXPECT_TRUE(r.passed) << describe(r);
+  EXPECT_EQ(loss.writes_lost, 1u);
+  // The same history ending on branch 513 (its primary sampled last) loses the other way.
+  World other = w;
+  other.o.snapshots.push_back(other.snap(2100, 1, true, 513, 12, {}));
+  EXPECT_TRUE(check_durability(other.h, other.o, other.ctx(), nullptr).passed);
+  // Planted: 514 was a planned promotion, so nothing acknowledged may be lost.
+  w.o.epochs[1].planned = true;
+  expect_caught(check_durability(w.h, w.o, w.ctx(), nullptr), kCheckDurability,
+                "lost across the planned failover to epoch 514");
+}
+
 }  // namespace
 }  // namespace replsim::harness
