@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/cluster/node_impl.h"
+#include "engine/replication/epoch.h"
 #include "engine/replication/messenger.h"
 
 namespace replsim::cluster {
@@ -138,8 +139,16 @@ void NodeImpl::promote(uint64_t id, OperatorReply reply) {
   counters_.writes_lost_on_failover += lost;
   c.set_writes_lost_on_failover(c.writes_lost_on_failover() + lost);
   c.set_primary_last_wal_seen(primary_last);
-  c.set_fork_epoch(c.epoch());  // the new epoch holds (epoch, i) for i <= applied only
-  c.set_fork_index(applied);
+  // The new epoch holds (epoch, i) for i <= the fork only. A demoted primary (no remote position
+  // in its own epoch) holds its own head.
+  uint64_t fork = applied;
+  auto remote = replica_->store().last_remote();
+  if (!remote || remote->epoch.value != c.epoch()) {
+    fork = std::max(fork, replica_->store().last_wal_index().value);
+  }
+  c.set_fork_epoch(c.epoch());
+  c.set_fork_index(fork);
+  *c.mutable_ancestry() = replication::child_ancestry(c.epoch(), fork, c.ancestry());
   secondary_.reset();
   c.clear_primary_nodes();
   c.clear_credential();

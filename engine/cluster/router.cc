@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/cluster/node_impl.h"
+#include "engine/replication/epoch.h"
 #include "engine/replication/messenger.h"
 
 namespace replsim::cluster {
@@ -11,14 +12,10 @@ using replication::send_envelope;
 
 bool NodeImpl::has_index_state(const proto::IndexState& s) const {
   if (secondary_) return secondary_->has_state(s.epoch(), s.wal_index());
+  // Ancestry, never numeric order (docs/epochs.md).
   const auto& c = replica_->config();
-  if (c.epoch() == s.epoch()) return replica_->store().last_wal_index().value >= s.wal_index();
-  if (c.epoch() < s.epoch()) return false;
-  // An older epoch: only the prefix up to the fork point is in this lineage. Forks further
-  // back are not recorded here; fork_index still bounds them (indexes only grow along one).
-  if (c.fork_epoch() == 0) return true;
-  if (s.epoch() > c.fork_epoch()) return false;  // a branch this lineage never followed
-  return s.wal_index() <= c.fork_index();
+  return replication::lineage_contains(c.epoch(), replica_->store().last_wal_index().value,
+                                       c.ancestry(), s.epoch(), s.wal_index());
 }
 
 NodeId NodeImpl::active_target(uint32_t attempt) {

@@ -57,8 +57,9 @@ NodeId Secondary::primary_hint() const {
 }
 
 bool Secondary::has_state(uint64_t epoch, uint64_t index) const {
-  uint64_t mine = replica_.config().epoch();
-  return mine > epoch || (mine == epoch && applied_.value >= index);
+  // Ancestry, never numeric order: a sibling branch with a higher number holds none of it.
+  const auto& c = replica_.config();
+  return lineage_contains(c.epoch(), applied_.value, c.ancestry(), epoch, index);
 }
 
 void Secondary::start() {
@@ -180,8 +181,19 @@ void Secondary::on_stream_response(NodeId from, const proto::StreamResponse& r) 
       on_stream_accepted(from);
       return;
     case proto::STREAM_TOO_OLD:
+      if (r.epoch() != replica_.config().epoch() &&
+          is_ancestor(replica_.config().ancestry(), r.epoch())) {
+        // A primary this lineage has moved past (deposed, not demoted): following it would
+        // drop every write since. Keep asking; the operator points this cluster elsewhere.
+        counters_.stale_epoch_refused++;
+        primary_hint_ = NodeId();
+        primary_rotation_++;
+        schedule_reconnect();
+        return;
+      }
       primary_hint_ = from;
       target_epoch_ = r.epoch();
+      target_ancestry_ = r.ancestry();
       start_reconcile();
       return;
     case proto::STREAM_DENIED:
