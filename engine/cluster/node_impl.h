@@ -99,6 +99,7 @@ class NodeImpl {
   void handle_operator(proto::OperatorRequest req, Origin origin, OperatorReply reply);
   void enable_primary(uint64_t id, OperatorReply reply);
   void promote(uint64_t id, OperatorReply reply);
+  void fork_after_inflight_applies();  // docs/epochs.md
   void demote(uint64_t id, OperatorReply reply);
   void finish_operator(const Status& s, uint64_t request_id, OperatorReply reply,
                        std::string token = "");

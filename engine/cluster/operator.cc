@@ -112,12 +112,28 @@ void NodeImpl::enable_primary(uint64_t id, OperatorReply reply) {
   replica_->store().set_epoch(Epoch(epoch), [this, alive, id, reply](Status s) {
     if (alive.expired()) return;
     if (!s.is_ok()) return finish_operator(s, id, reply);
+    fork_after_inflight_applies();
     replica_->save_config([this, alive, id, reply](Status s2) {
       if (alive.expired()) return;
       if (s2.is_ok()) start_role();
       finish_operator(s2, id, reply);
     });
   });
+}
+
+// A promotion forks where the state is once the replicated commits submitted before it landed
+// (they precede set_epoch in the store's FIFO, and report to no secondary role any more).
+void NodeImpl::fork_after_inflight_applies() {
+  auto& c = replica_->config();
+  auto remote = replica_->store().last_remote();
+  if (c.fork_epoch() == 0 || !remote || remote->epoch.value != c.fork_epoch() ||
+      remote->index.value <= c.fork_index()) {
+    return;
+  }
+  c.set_fork_index(remote->index.value);
+  if (!c.ancestry().empty() && c.ancestry(0).epoch() == c.fork_epoch()) {
+    c.mutable_ancestry(0)->set_fork_index(remote->index.value);
+  }
 }
 
 void NodeImpl::promote(uint64_t id, OperatorReply reply) {
