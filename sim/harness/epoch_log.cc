@@ -27,6 +27,19 @@ void EpochLog::on_commit(uint32_t cluster, uint64_t epoch, uint64_t index) {
   hold(cluster, epoch, index);
 }
 
+void EpochLog::on_landed(uint32_t cluster, uint64_t epoch, uint64_t index,
+                         std::vector<EpochStart>* epochs) {
+  for (auto it = epochs->rbegin(); it != epochs->rend(); ++it) {
+    if (it->primary_cluster != cluster) continue;
+    if (committed_.count(it->epoch) == 0 && it->parent_epoch == epoch &&
+        held(cluster).first == it->epoch && index > it->fork_index) {
+      it->fork_index = index;
+      hold(cluster, it->epoch, index);
+    }
+    return;
+  }
+}
+
 void EpochLog::on_apply(uint32_t cluster, uint64_t epoch, uint64_t index,
                         std::vector<EpochStart>* epochs) {
   for (auto it = epochs->rbegin(); it != epochs->rend(); ++it) {

@@ -26,6 +26,11 @@ class EpochLog {
   // Applies of the parent epoch that land after the cluster's promotion but before its first
   // commit of the new epoch (commits are FIFO) raise that epoch's fork index.
   void on_apply(uint32_t cluster, uint64_t epoch, uint64_t index, std::vector<EpochStart>* epochs);
+  // The cluster's storage holds remote position (epoch, index), seen in a sample: a replicated
+  // commit in flight at its promotion lands before the new epoch's first commit without an
+  // apply report, so this raises the fork of the cluster's latest epoch (as on_apply does, with
+  // the same conditions) and changes nothing else.
+  void on_landed(uint32_t cluster, uint64_t epoch, uint64_t index, std::vector<EpochStart>* epochs);
   // A primary of `epoch` is seen on `cluster` at `time_us` (a sample or its first commit).
   // `remote_index`: the cluster's applied primary index kept across promotion (entries a
   // merkle-sync fetched are not applied one by one), 0 if unknown. Records the epoch's start

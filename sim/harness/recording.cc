@@ -3,6 +3,7 @@
 // their bounds, a scan for plaintext).
 #include <algorithm>
 
+#include "engine/storage/store.h"
 #include "proto/replication.pb.h"
 #include "sim/harness/run_context.h"
 
@@ -134,6 +135,10 @@ void RunContext::take_samples() {
     }
     if (!snap.primary && s.mode() == "secondary") note_state(c, s.state(), now);
     sample_queue_bounds(c, *n);
+    if (const Store* store = n->store(); store != nullptr && store->last_remote()) {
+      const RemotePosition r = *store->last_remote();
+      epoch_log.on_landed(c, r.epoch.value, r.index.value, &obs.epochs);
+    }
     if (!snap.primary && snap.epoch != 0 && epoch_log.held(c).first == 0) {
       // Nothing applied or reconciled reported yet (a secondary activated into the epoch and
       // not yet streaming): it holds the epoch it follows, up to what it reports.
@@ -144,8 +149,16 @@ void RunContext::take_samples() {
       // one): its parent is the epoch this cluster held, forked where it held it. Entries
       // fetched by merkle-sync are not reported applied one by one: the node's own
       // last_remote_wal (kept across promotion) covers them.
-      epoch_log.on_primary(now, c, snap.epoch, n->last_remote_wal().value, planned(*this, c),
-                           &obs.epochs);
+      // A replicated commit in flight at the promotion lands before the new epoch's first
+      // (commits are FIFO) without an apply report (the secondary role is gone): the store's
+      // remote position has it.
+      uint64_t remote = n->last_remote_wal().value;
+      const Store* store = n->store();
+      if (auto r = store != nullptr ? store->last_remote() : std::nullopt;
+          r && r->epoch.value == epoch_log.held(c).first) {
+        remote = std::max(remote, r->index.value);
+      }
+      epoch_log.on_primary(now, c, snap.epoch, remote, planned(*this, c), &obs.epochs);
       max_epoch = std::max(max_epoch, snap.epoch);
     }
     obs.snapshots.push_back(std::move(snap));
