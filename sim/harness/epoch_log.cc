@@ -22,8 +22,13 @@ std::pair<uint64_t, uint64_t> EpochLog::held(uint32_t cluster) const {
   return it == held_.end() ? std::pair<uint64_t, uint64_t>{0, 0} : it->second;
 }
 
+bool EpochLog::before_first_commit(uint64_t epoch, uint64_t index) const {
+  auto it = first_commit_.find(epoch);
+  return it == first_commit_.end() || index < it->second;
+}
+
 void EpochLog::on_commit(uint32_t cluster, uint64_t epoch, uint64_t index) {
-  committed_.insert(epoch);
+  first_commit_.emplace(epoch, index);
   hold(cluster, epoch, index);
 }
 
@@ -31,7 +36,7 @@ void EpochLog::on_landed(uint32_t cluster, uint64_t epoch, uint64_t index,
                          std::vector<EpochStart>* epochs) {
   for (auto it = epochs->rbegin(); it != epochs->rend(); ++it) {
     if (it->primary_cluster != cluster) continue;
-    if (committed_.count(it->epoch) == 0 && it->parent_epoch == epoch &&
+    if (before_first_commit(it->epoch, index) && it->parent_epoch == epoch &&
         held(cluster).first == it->epoch && index > it->fork_index) {
       it->fork_index = index;
       hold(cluster, it->epoch, index);
@@ -46,7 +51,7 @@ void EpochLog::on_apply(uint32_t cluster, uint64_t epoch, uint64_t index,
     if (it->primary_cluster != cluster) continue;
     // The cluster's latest epoch as a primary, still what it holds and without a commit of
     // its own: a parent apply landing now is part of the state it forked from.
-    if (committed_.count(it->epoch) == 0 && it->parent_epoch == epoch &&
+    if (before_first_commit(it->epoch, index) && it->parent_epoch == epoch &&
         held(cluster).first == it->epoch) {
       it->fork_index = std::max(it->fork_index, index);
       hold(cluster, it->epoch, it->fork_index);

@@ -44,9 +44,12 @@ class EpochLog {
 
  private:
   void hold(uint32_t cluster, uint64_t epoch, uint64_t index);
+  bool before_first_commit(uint64_t epoch, uint64_t index) const;
 
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> held_;  // cluster → (epoch, index)
-  std::set<uint64_t> committed_;                            // epochs with at least one commit
+  // epoch → its first own index committed: parent entries below it are in its fork, whenever
+  // they are reported.
+  std::map<uint64_t, uint64_t> first_commit_;
 };
 
 }  // namespace replsim::harness

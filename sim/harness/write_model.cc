@@ -105,7 +105,7 @@ bool WriteModel::contains(uint64_t state_epoch, uint64_t state_index, uint64_t e
     if (e < epoch) return false;
     const EpochStart* start = epoch_start(e);
     if (start == nullptr || start->parent_epoch == 0) return false;
-    limit = std::min(limit, start->fork_index);  // indices run on across a fork
+    limit = start->fork_index;
     e = start->parent_epoch;
   }
   return false;
@@ -120,7 +120,7 @@ WriteModel::Lineage WriteModel::lineage(uint64_t state_epoch, uint64_t state_ind
     if (l.steps.empty() || e < l.steps.back().first) l.steps.emplace_back(e, limit);
     const EpochStart* start = epoch_start(e);
     if (start == nullptr || start->parent_epoch == 0) break;
-    limit = std::min(limit, start->fork_index);  // indices run on across a fork
+    limit = start->fork_index;
     e = start->parent_epoch;
   }
   return l;
