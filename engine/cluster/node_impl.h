@@ -143,6 +143,7 @@ class NodeImpl {
   void enable_primary(uint64_t id, OperatorReply reply,
                       std::optional<proto::ReplicationConfig> before = std::nullopt);
   void promote(uint64_t id, OperatorReply reply);
+  void fork_after_inflight_applies();  // docs/epochs.md
   void demote(uint64_t id, OperatorReply reply);
   void finish_operator(const Status& s, uint64_t request_id, OperatorReply reply,
                        std::string token = "");

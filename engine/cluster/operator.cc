@@ -7,6 +7,7 @@
 #include "engine/replication/credentials.h"
 #include "engine/replication/epochs.h"
 #include "engine/replication/modes.h"
+#include "engine/replication/epoch.h"
 
 namespace replsim::cluster {
 
@@ -188,6 +189,7 @@ void NodeImpl::enable_primary(uint64_t id, OperatorReply reply,
   replica_->store().set_epoch(Epoch(epoch), [this, alive, id, reply, fail](Status s) {
     if (alive.expired()) return;
     if (!s.is_ok()) return fail(s);
+    fork_after_inflight_applies();
     replica_->save_config([this, alive, id, reply, fail](Status s2) {
       if (alive.expired()) return;
       if (!s2.is_ok()) return fail(s2);
@@ -197,7 +199,21 @@ void NodeImpl::enable_primary(uint64_t id, OperatorReply reply,
   });
 }
 
-// Secondary → primary of a new epoch that forks the followed lineage at the applied index.
+// A promotion forks where the state is once the replicated commits submitted before it landed
+// (they precede set_epoch in the store's FIFO, and report to no secondary role any more).
+void NodeImpl::fork_after_inflight_applies() {
+  auto& c = replica_->config();
+  auto remote = replica_->store().last_remote();
+  if (c.fork_epoch() == 0 || !remote || remote->epoch.value != c.fork_epoch() ||
+      remote->index.value <= c.fork_index()) {
+    return;
+  }
+  c.set_fork_index(remote->index.value);
+  if (!c.ancestry().empty() && c.ancestry(0).epoch() == c.fork_epoch()) {
+    c.mutable_ancestry(0)->set_fork_index(remote->index.value);
+  }
+}
+
 void NodeImpl::promote(uint64_t id, OperatorReply reply) {
   REPLSIM_ASSERT_MSG(role_ == Role::kSecondary, role_name(role_));
   REPLSIM_ASSERT(mode() == proto::MODE_SECONDARY);
@@ -211,8 +227,16 @@ void NodeImpl::promote(uint64_t id, OperatorReply reply) {
   counters_.writes_lost_on_failover += lost;
   c.set_writes_lost_on_failover(c.writes_lost_on_failover() + lost);
   c.set_primary_last_wal_seen(primary_last);
-  c.set_fork_epoch(c.epoch());  // the new epoch holds (epoch, i) for i <= applied only
-  c.set_fork_index(applied);
+  // The new epoch holds (epoch, i) for i <= the fork only. A demoted primary (no remote position
+  // in its own epoch) holds its own head.
+  uint64_t fork = applied;
+  auto remote = replica_->store().last_remote();
+  if (!remote || remote->epoch.value != c.epoch()) {
+    fork = std::max(fork, replica_->store().last_wal_index().value);
+  }
+  c.set_fork_epoch(c.epoch());
+  c.set_fork_index(fork);
+  *c.mutable_ancestry() = replication::child_ancestry(c.epoch(), fork, c.ancestry());
   transition_to_promoting();
   c.clear_primary_nodes();
   c.clear_credential();

@@ -5,6 +5,7 @@
 #include "engine/cluster/node_impl.h"
 #include "engine/replication/envelope.h"
 #include "engine/storage/limits.h"
+#include "engine/replication/epoch.h"
 
 namespace replsim::cluster {
 
@@ -13,15 +14,10 @@ using replication::send_envelope;
 bool NodeImpl::has_index_state(Position at) const {
   REPLSIM_ASSERT(active());
   if (secondary_) return secondary_->has_state(at);
+  // Ancestry, never numeric order (docs/epochs.md).
   const auto& c = replica_->config();
-  const Epoch mine(c.epoch());
-  if (mine == at.epoch) return replica_->store().last_wal_index() >= at.index;
-  if (mine < at.epoch) return false;
-  // An older epoch: only the prefix up to the fork point is in this lineage. Forks further
-  // back are not recorded here; fork_index still bounds them (indexes only grow along one).
-  if (c.fork_epoch() == 0) return true;
-  if (at.epoch.value > c.fork_epoch()) return false;  // a branch this lineage never followed
-  return at.index.value <= c.fork_index();
+  return replication::lineage_contains(c.epoch(), replica_->store().last_wal_index().value,
+                                       c.ancestry(), at.epoch.value, at.index.value);
 }
 
 NodeId NodeImpl::active_target(uint32_t attempt) {

@@ -139,6 +139,7 @@ void Primary::on_activation(NodeId from, const proto::ActivationRequest& req) {
       wrap(env_.random(), token->wrap_key(), label, replica_.barrier().keyring().serialize()));
   resp->set_wrapped_credential(wrap(env_.random(), token->wrap_key(), label, credential));
   resp->set_epoch(config.epoch());
+  *resp->mutable_ancestry() = config.ancestry();
   // Answer once the used token and the credential are durable (a retry then gets "used").
   std::weak_ptr<bool> alive = alive_;
   replica_.save_config([this, alive, from, out](Status s) {
@@ -153,6 +154,7 @@ void Primary::send_stream_error(NodeId to, uint64_t session, proto::StreamError 
   r->set_session(session);
   r->set_error(error);
   r->set_epoch(replica_.config().epoch());
+  *r->mutable_ancestry() = replica_.config().ancestry();
   r->set_primary_last_wal(replica_.store().last_wal_index().value);
   send_envelope(env_, to, out);
 }
@@ -162,11 +164,10 @@ void Primary::on_stream_request(NodeId from, const proto::StreamRequest& req) {
   if (!authenticated(req.secondary_id(), req.credential_proof())) {
     return send_stream_error(from, req.session(), proto::STREAM_DENIED);
   }
+  // Any other epoch, whatever its number (an ancestor, or a sibling branch the operator moved
+  // this secondary off), reconciles into this one: the secondary, which knows its own
+  // ancestry, refuses only a primary it has moved past (docs/epochs.md).
   uint64_t epoch = replica_.config().epoch();
-  if (req.epoch() > epoch) {
-    counters_.stale_epoch_refused++;
-    return send_stream_error(from, req.session(), proto::STREAM_STALE_EPOCH);
-  }
   const WalBuffer& wal = replica_.store().wal();
   WalIndex from_index(req.from_index());
   bool too_old = req.epoch() != epoch || req.from_index() == 0 || from_index < wal.first_index() ||

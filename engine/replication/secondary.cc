@@ -4,6 +4,7 @@
 
 #include "engine/replication/credentials.h"
 #include "engine/replication/envelope.h"
+#include "engine/replication/epoch.h"
 #include "engine/replication/wal_proto.h"
 #include "proto/merkle.pb.h"
 
@@ -60,8 +61,9 @@ NodeId Secondary::primary_hint() const {
 }
 
 bool Secondary::has_state(Position at) const {
-  const Epoch mine(replica_.config().epoch());
-  return mine > at.epoch || (mine == at.epoch && applied_ >= at.index);
+  // Ancestry, never numeric order: a sibling branch with a higher number holds none of it.
+  const auto& c = replica_.config();
+  return lineage_contains(c.epoch(), applied_.value, c.ancestry(), at.epoch.value, at.index.value);
 }
 
 void Secondary::start() {
@@ -198,8 +200,19 @@ void Secondary::on_stream_response(NodeId from, const proto::StreamResponse& r) 
       on_stream_accepted(from);
       return;
     case proto::STREAM_TOO_OLD:
+      if (r.epoch() != replica_.config().epoch() &&
+          is_ancestor(replica_.config().ancestry(), r.epoch())) {
+        // A primary this lineage has moved past (deposed, not demoted): following it would
+        // drop every write since. Keep asking; the operator points this cluster elsewhere.
+        counters_.stale_epoch_refused++;
+        primary_hint_ = NodeId();
+        primary_rotation_++;
+        schedule_reconnect();
+        return;
+      }
       primary_hint_ = from;
       target_epoch_ = r.epoch();
+      target_ancestry_ = r.ancestry();
       start_reconcile();
       return;
     case proto::STREAM_DENIED:

@@ -27,6 +27,7 @@
 
 #include "engine/env.h"
 #include "engine/merkle/reconcile.h"
+#include "engine/replication/epoch.h"
 #include "engine/replication/primary.h"
 #include "engine/replication/replica.h"
 
@@ -132,6 +133,7 @@ class Secondary {
   static constexpr size_t kLagMarksMax = 1024;
   std::deque<std::pair<uint64_t, TimeUs>> lag_marks_;
   uint64_t target_epoch_ = 0;    // epoch of the primary being reconciled with
+  Ancestry target_ancestry_;     // its ancestry (docs/epochs.md)
   uint64_t reconcile_head_ = 0;  // highest primary head in this reconciliation's replies
   TimeUs last_heard_us_ = 0;
   TimeUs last_heartbeat_us_ = 0;

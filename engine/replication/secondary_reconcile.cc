@@ -71,6 +71,15 @@ void Secondary::on_activation_response(const proto::ActivationResponse& r) {
   }
   auto keyring = Keyring::parse(keyring_bytes.value());
   if (!keyring.is_ok()) return done(keyring.status());
+  const auto& mine = replica_.config();
+  if (!activation_clear_ && r.epoch() != mine.epoch() && is_ancestor(mine.ancestry(), r.epoch())) {
+    // docs/epochs.md: never follow a primary this lineage has moved past.
+    return done(Status::fenced("primary's epoch " + std::to_string(r.epoch()) +
+                               " is an ancestor of this cluster's epoch " +
+                               std::to_string(mine.epoch()) +
+                               ": that primary was superseded (demote it, or point this cluster "
+                               "at the current primary)"));
+  }
   Transaction txn;
   txn.replicate = false;
   if (activation_clear_) {
@@ -87,6 +96,7 @@ void Secondary::on_activation_response(const proto::ActivationResponse& r) {
   c.clear_primary_nodes();
   for (NodeId n : activation_nodes_) c.add_primary_nodes(n.value);
   c.set_epoch(activation_clear_ ? r.epoch() : c.epoch());
+  if (activation_clear_) *c.mutable_ancestry() = r.ancestry();
   if (activation_clear_) c.clear_catch_up_index();  // an empty state is the empty prefix
   c.set_primary_epoch(r.epoch());
   c.set_highest_epoch_seen(std::max(c.highest_epoch_seen(), r.epoch()));
@@ -226,6 +236,7 @@ void Secondary::apply_sync(std::vector<proto::KeyChange> changes) {
   txn.set_last_remote = RemotePosition{WalIndex(guard), Epoch(epoch)};
   c.set_epoch(epoch);
   c.set_primary_epoch(epoch);
+  if (epoch_changed) *c.mutable_ancestry() = target_ancestry_;
   // No change: the state equals the primary's at the guard (a prefix state already).
   c.set_catch_up_index(changes.empty() ? 0 : std::max(guard, reconcile_head_));
   c.set_highest_epoch_seen(std::max(c.highest_epoch_seen(), epoch));

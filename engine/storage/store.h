@@ -139,9 +139,12 @@ class Store {
   // (empty path) are the errors.
   void commit(Transaction txn, CommitCallback done);
   // Applies `entry`'s changes and records the entry and last_remote = (index, epoch), in one
-  // record. Errors: kFenced when entry.epoch < last_remote()->epoch (a stale primary) or the
-  // generation mismatches; kInvalidArgument when the epoch is the same and entry.index <=
-  // last_remote()->index (a duplicate delivery), or when the entry names a local path.
+  // record. Errors: kFenced when the generation mismatches; kInvalidArgument when the epoch
+  // is last_remote()'s and entry.index <= last_remote()->index (a duplicate delivery), or when
+  // the entry names a local path; kCorruption when the entry does not follow last_remote()
+  // (another epoch, or an index past last_remote()->index + 1: a gap), and nothing is applied.
+  // A store without last_remote() takes any entry; a new epoch starts with a commit whose
+  // set_last_remote names it (the merkle-sync into it).
   // An entry whose index does not follow last_wal_index() restarts wal() there (see
   // WalBuffer::append), and last_wal_index() becomes entry.index.
   void commit_replicated(WalEntry entry, std::optional<LockGeneration> expected_generation,

@@ -88,13 +88,20 @@ Status Store::build_record(Pending& p, BatchState& st, StoreRecord* r) const {
                           " does not advance " + std::to_string(st.generation.value));
   }
   if (p.remote && st.last_remote) {
-    if (p.remote->epoch < st.last_remote->epoch) {
-      return Status::fenced("replicated entry from stale epoch " +
-                            std::to_string(p.remote->epoch.value));
-    }
-    if (p.remote->epoch == st.last_remote->epoch && p.remote->index <= st.last_remote->index) {
+    // Contiguity: only the entry right after the last applied one, in its epoch. Epoch numbers
+    // say nothing about order (sibling branches); a new epoch starts where the merkle-sync
+    // into it put the position (set_last_remote), never with a bare entry.
+    const RemotePosition& last = *st.last_remote;
+    if (p.remote->epoch == last.epoch && p.remote->index <= last.index) {
       return Status::invalid_argument("replicated entry " + std::to_string(p.remote->index.value) +
                                       " already applied");
+    }
+    if (p.remote->epoch != last.epoch || p.remote->index.value != last.index.value + 1) {
+      return Status::corruption("replicated entry e" + std::to_string(p.remote->epoch.value) + "/" +
+                                std::to_string(p.remote->index.value) +
+                                " does not follow the last applied e" +
+                                std::to_string(last.epoch.value) + "/" +
+                                std::to_string(last.index.value) + "; reconnect from there");
     }
   }
   r->seq = st.seq + 1;

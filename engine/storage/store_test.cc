@@ -151,11 +151,16 @@ TEST(Store, CommitReplicatedRecordsTheEntryAndRemotePosition) {
   EXPECT_EQ(s.get("secret/a"), "ct");
   EXPECT_EQ(s.last_remote(), (RemotePosition{WalIndex(5), Epoch(1)}));
   EXPECT_EQ(apply(e5).status().code(), StatusCode::kInvalidArgument);  // duplicate
-  EXPECT_EQ(apply({WalIndex(9), Epoch(0), {}}).status().code(), StatusCode::kFenced);
+  EXPECT_EQ(apply({WalIndex(9), Epoch(0), {}}).status().code(), StatusCode::kCorruption);
   EXPECT_EQ(apply({WalIndex(6), Epoch(1), {{"sys/token/x", "t", false}}}).status().code(),
             StatusCode::kInvalidArgument);
   ASSERT_TRUE(apply({WalIndex(6), Epoch(1), {{"secret/a", "", true}}}).is_ok());
-  // A new primary's stream (epoch 2) may restart at a lower index.
+  // A new primary's stream (epoch 2) starts where a merkle-sync put the position, possibly at
+  // a lower index.
+  Transaction into_epoch_2;
+  into_epoch_2.replicate = false;
+  into_epoch_2.set_last_remote = RemotePosition{WalIndex(1), Epoch(2)};
+  ASSERT_TRUE(rig.commit(into_epoch_2).is_ok());
   ASSERT_TRUE(apply({WalIndex(2), Epoch(2), {{"secret/z", "z", false}}}).is_ok());
   EXPECT_EQ(s.wal().first_index(), WalIndex(2));
   rig.crash();
@@ -171,6 +176,50 @@ TEST(Store, CommitReplicatedRecordsTheEntryAndRemotePosition) {
   ASSERT_TRUE(rig.commit(sync).is_ok());
   rig.crash();
   EXPECT_EQ(rig.open().last_remote(), (RemotePosition{WalIndex(40), Epoch(2)}));
+}
+
+// Issue 12 item 3: a replicated entry is applied only right after the last applied one (same
+// epoch, next index). A gap, or an entry of another epoch without the merkle-sync that moves
+// the position there, is refused as corruption and changes nothing; the secondary reconnects
+// from its applied position. A refused entry in a batch does not let its successors skip it.
+TEST(Store, ReplicatedEntryThatDoesNotFollowTheLastAppliedOneIsRefused) {
+  StoreRig rig;
+  Store& s = rig.open();
+  auto submit = [&](WalEntry e, std::optional<Result<CommitInfo>>* r) {
+    s.commit_replicated(std::move(e), std::nullopt, [r](Result<CommitInfo> x) { r->emplace(x); });
+  };
+  auto apply = [&](WalEntry e) {
+    std::optional<Result<CommitInfo>> r;
+    submit(std::move(e), &r);
+    rig.loop.run_while([&] { return !r.has_value(); });
+    return *r;
+  };
+  ASSERT_TRUE(apply({WalIndex(5), Epoch(1), {{"secret/a", "5", false}}}).is_ok());
+  Result<CommitInfo> gap = apply({WalIndex(7), Epoch(1), {{"secret/b", "7", false}}});
+  EXPECT_EQ(gap.status().code(), StatusCode::kCorruption) << gap.status().message();
+  EXPECT_EQ(s.get("secret/b"), std::nullopt);
+  EXPECT_EQ(s.last_remote(), (RemotePosition{WalIndex(5), Epoch(1)}));
+  // Another epoch's entry without a sync into that epoch, whatever its number.
+  EXPECT_EQ(apply({WalIndex(6), Epoch(2), {{"secret/b", "x", false}}}).status().code(),
+            StatusCode::kCorruption);
+  EXPECT_EQ(apply({WalIndex(6), Epoch(0), {{"secret/b", "x", false}}}).status().code(),
+            StatusCode::kCorruption);
+  // One batch: entry 6 is refused (a local path), so entry 7 behind it is a gap.
+  std::optional<Result<CommitInfo>> six;
+  std::optional<Result<CommitInfo>> seven;
+  submit({WalIndex(6), Epoch(1), {{"sys/token/t", "t", false}}}, &six);
+  submit({WalIndex(7), Epoch(1), {{"secret/b", "7", false}}}, &seven);
+  rig.loop.run_while([&] { return !six.has_value() || !seven.has_value(); });
+  EXPECT_EQ(six->status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(seven->status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(s.get("secret/b"), std::nullopt);
+  // From the right place it applies, and the position survives a crash.
+  ASSERT_TRUE(apply({WalIndex(6), Epoch(1), {{"secret/b", "6", false}}}).is_ok());
+  ASSERT_TRUE(apply({WalIndex(7), Epoch(1), {{"secret/b", "7", false}}}).is_ok());
+  rig.crash();
+  Store& again = rig.open();
+  EXPECT_EQ(again.get("secret/b"), "7");
+  EXPECT_EQ(again.last_remote(), (RemotePosition{WalIndex(7), Epoch(1)}));
 }
 
 TEST(Store, FsyncFailureStopsAcksAndLosesNothingAcknowledged) {

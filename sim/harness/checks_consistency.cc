@@ -16,7 +16,8 @@ using detail::fail_event;
 using detail::pass;
 
 static bool settled(const StateSnapshot& s, const CheckContext& c) {
-  if (s.primary) return true;
+  // A primary is settled once "running": mid-promotion (no role state yet) the replicated
+  // commits submitted before it are still landing, so the state is no prefix of its epoch yet.
   return std::find(c.settled_states.begin(), c.settled_states.end(), s.state) !=
          c.settled_states.end();
 }
@@ -184,17 +185,30 @@ CheckerResult check_convergence(const History& h, const Observations& o, const C
                      " ms of quiesce: " + last_why);
 }
 
-// The promotion that dropped write `w`: an epoch forked from w's epoch before w's index,
-// preferring one in the final lineage; null when none.
+// The promotion that dropped write `w`: walking w's lineage up from its own epoch, the first
+// epoch `a` from which another epoch forked without w: from w's epoch, one forked before w's
+// index; from an ancestor (w's branch was abandoned, e.g. for a sibling promoted a few ms
+// later), any epoch forked from it but w's branch. One in the final lineage is preferred; null
+// when none.
 static const EpochStart* lost_by(const WriteModel& m, const WriteRecord& w, uint64_t final_epoch) {
-  const EpochStart* found = nullptr;
-  for (const EpochStart& e : m.epochs()) {
-    if (e.parent_epoch != w.epoch || e.fork_index >= w.index) continue;
-    bool in_lineage = m.contains(final_epoch, UINT64_MAX, e.epoch, 0);
-    if (found == nullptr || in_lineage) found = &e;
-    if (in_lineage) break;
+  uint64_t branch = 0;  // the epoch of w's lineage that forked from `a` (0: a is w's epoch)
+  uint64_t a = w.epoch;
+  for (size_t hops = 0; hops <= m.epochs().size() && a != 0; ++hops) {
+    const EpochStart* found = nullptr;
+    for (const EpochStart& e : m.epochs()) {
+      if (e.parent_epoch != a || e.epoch == branch) continue;
+      if (branch == 0 && e.fork_index >= w.index) continue;
+      bool in_lineage = m.contains(final_epoch, UINT64_MAX, e.epoch, 0);
+      if (found == nullptr || in_lineage) found = &e;
+      if (in_lineage) break;
+    }
+    if (found != nullptr) return found;
+    const EpochStart* up = m.epoch_start(a);
+    if (up == nullptr) break;
+    branch = a;
+    a = up->parent_epoch;
   }
-  return found;
+  return nullptr;
 }
 
 CheckerResult check_durability(const History& h, const Observations& o, const CheckContext& c,
@@ -217,8 +231,16 @@ CheckerResult check_durability(const History& h, const Observations& o, const Ch
       return fail_event(name, c, h.at(w.completion_index), s.str());
     }
   }
+  // The final lineage is the last sampled primary's (epoch numbers are not ordered in time:
+  // the highest may be an abandoned sibling branch); the highest epoch when none was sampled.
   uint64_t final_epoch = 0;
   for (const EpochStart& e : o.epochs) final_epoch = std::max(final_epoch, e.epoch);
+  for (auto it = o.snapshots.rbegin(); it != o.snapshots.rend(); ++it) {
+    if (it->primary) {
+      final_epoch = it->epoch;
+      break;
+    }
+  }
   for (const WriteRecord& w : m.writes()) {
     if (w.outcome != WriteOutcome::kKnown || final_epoch == 0) continue;
     if (m.contains(final_epoch, UINT64_MAX, w.epoch, w.index)) continue;

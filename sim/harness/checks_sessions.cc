@@ -1,7 +1,10 @@
 // Checker 4 of docs/design.md §4: read-after-write through a secondary, and secondary positions
 // that never go backwards within an epoch.
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include "sim/harness/checkers.h"
 #include "sim/harness/checks_common.h"
@@ -13,11 +16,67 @@ using detail::fail_at;
 using detail::fail_event;
 using detail::pass;
 
-static bool epoch_started_between(const Observations& o, TimeUs from, TimeUs to) {
+// An epoch whose lineage does not hold write `w` started between w's invocation and `to`: the
+// session's secondary may have moved to that branch (an unplanned promotion, or two
+// promotions a few ms apart), and losing w there is the declared loss window that durability
+// measures, not a read-after-write violation. An epoch that starts before the acknowledgement
+// counts too: the promotion of another cluster 1.5 ms before the old primary acknowledged w
+// forked without it. An epoch that holds w (forked after it) exempts nothing.
+static bool branch_without_write_started(const WriteModel& m, const Observations& o,
+                                         const WriteRecord& w, TimeUs to) {
   for (const EpochStart& e : o.epochs) {
-    if (e.time_us >= from && e.time_us <= to) return true;
+    if (e.time_us < w.invoke_time_us || e.time_us > to) continue;
+    if (!m.contains(e.epoch, UINT64_MAX, w.epoch, w.index)) return true;
   }
   return false;
+}
+
+// Each cluster's epoch over time, from every record that names it: commits and applies of its
+// lock holder, merkle-sync positions, samples and epoch starts.
+class EpochTimeline {
+ public:
+  explicit EpochTimeline(const Observations& o) {
+    for (const PositionRecord& p : o.positions) {
+      if (p.lock_holder) add(p.cluster, p.time_us, p.epoch);
+    }
+    for (const PositionRecord& p : o.reconciliations) add(p.cluster, p.time_us, p.epoch);
+    for (const StateSnapshot& s : o.snapshots) add(s.cluster, s.time_us, s.epoch);
+    for (const EpochStart& e : o.epochs) add(e.primary_cluster, e.time_us, e.epoch);
+    for (auto& [cluster, points] : by_cluster_) {
+      std::stable_sort(points.begin(), points.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+    }
+  }
+  // The cluster's last known epoch at or before `t`; 0 when none is known.
+  uint64_t at(uint32_t cluster, TimeUs t) const {
+    auto it = by_cluster_.find(cluster);
+    if (it == by_cluster_.end()) return 0;
+    const auto& points = it->second;
+    auto after = std::upper_bound(points.begin(), points.end(), t,
+                                  [](TimeUs v, const auto& p) { return v < p.first; });
+    return after == points.begin() ? 0 : std::prev(after)->second;
+  }
+
+ private:
+  void add(uint32_t cluster, TimeUs t, uint64_t epoch) {
+    if (epoch != 0) by_cluster_[cluster].emplace_back(t, epoch);
+  }
+  std::map<uint32_t, std::vector<std::pair<TimeUs, uint64_t>>> by_cluster_;
+};
+
+// A warning-free acknowledgement of a forwarded write promises that a read on that cluster
+// sees it: the cluster's state must be able to hold it, so its epoch's lineage must contain
+// the write's position (a sibling branch, or a newer epoch that forked before the write,
+// cannot). "" when it can.
+static std::string acked_outside_lineage(const WriteModel& m, const EpochTimeline& t,
+                                         const WriteRecord& w) {
+  const uint64_t mine = t.at(w.cluster, w.ack_time_us);
+  if (mine == 0 || m.contains(mine, UINT64_MAX, w.epoch, w.index)) return "";
+  std::ostringstream s;
+  s << "client " << w.client << " wrote " << w.key << " through node " << w.node << " of cluster "
+    << w.cluster << ", acknowledged without a warning at e" << w.epoch << "/" << w.index
+    << " while that cluster was at epoch " << mine << ", whose lineage cannot contain it";
+  return s.str();
 }
 
 // May a read of `key` that follows write `w` return `v`? Yes if v is w's value, or the value
@@ -37,6 +96,7 @@ CheckerResult check_read_after_write(const History& h, const Observations& o,
                                      const CheckContext& c) {
   const char* name = kCheckReadAfterWrite;
   WriteModel m(h, o);
+  const EpochTimeline timeline(o);
   std::map<uint64_t, const WriteRecord*> write_by_completion;
   for (const WriteRecord& w : m.writes()) {
     if (w.completion_index >= 0) write_by_completion[w.completion_index] = &w;
@@ -65,6 +125,8 @@ CheckerResult check_read_after_write(const History& h, const Observations& o,
       const WriteRecord* w = write_by_completion[e.index];
       bool through_secondary = w && w->served_by_cluster != w->cluster;
       if (w && through_secondary && w->warning.empty() && w->outcome == WriteOutcome::kKnown) {
+        std::string why = acked_outside_lineage(m, timeline, *w);
+        if (!why.empty()) return fail_event(name, c, e, why);
         pending[key] = w;
       } else {
         pending.erase(key);
@@ -78,7 +140,7 @@ CheckerResult check_read_after_write(const History& h, const Observations& o,
     if (invoked_us < w->ack_time_us) continue;  // concurrent with the write
     pending.erase(it);
     if (e.node != w->node) continue;  // the property is about the same secondary node
-    if (epoch_started_between(o, w->ack_time_us, e.time_us)) continue;
+    if (branch_without_write_started(m, o, *w, e.time_us)) continue;
     ++checked;
     if (!read_sees_write(m, *w, e.value)) {
       std::ostringstream s;
@@ -95,6 +157,7 @@ CheckerResult check_read_after_write(const History& h, const Observations& o,
 CheckerResult check_monotonic_positions(const History& h, const Observations& o,
                                         const CheckContext& c) {
   const char* name = kCheckMonotonicPositions;
+  const WriteModel m(h, o);
   struct Last {
     uint64_t epoch = 0;
     uint64_t index = 0;
@@ -105,9 +168,12 @@ CheckerResult check_monotonic_positions(const History& h, const Observations& o,
                  const char* source) -> std::string {
     Last& l = last[cluster];
     std::ostringstream s;
-    if (epoch < l.epoch) {
-      s << "cluster " << cluster << " went back from epoch " << l.epoch << " to " << epoch << " ("
-        << source << ")";
+    // Another epoch is a step forward unless it is an ancestor of the one held (a superseded
+    // primary's): a sibling branch, whatever its number, is where the operator pointed the
+    // cluster (docs/epochs.md).
+    if (epoch != l.epoch && l.epoch != 0 && m.contains(l.epoch, UINT64_MAX, epoch, 0)) {
+      s << "cluster " << cluster << " went back from epoch " << l.epoch << " to its ancestor "
+        << epoch << " (" << source << ")";
     } else if (epoch == l.epoch && index < l.index) {
       s << "cluster " << cluster << " applied position went back within epoch " << epoch << " from "
         << l.index << " (t=" << l.time_us << "us) to " << index << " (" << source << ")";

@@ -125,6 +125,9 @@ struct Observations {
   std::vector<PlaintextSighting> plaintext;              // time order
   std::vector<StateChange> state_changes;                // time order
   uint64_t plaintext_scanned_bytes = 0;                  // evidence the scan ran
+  // Positions a merkle-sync set ((epoch, guard) of a secondary; not per-entry applies, so not
+  // in `positions`), time order.
+  std::vector<PositionRecord> reconciliations;
 };
 
 // The marker every plaintext value written by a simulated client contains, so a scan for

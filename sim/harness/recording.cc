@@ -3,14 +3,28 @@
 // their bounds, a scan for plaintext).
 #include <algorithm>
 
+#include "engine/storage/store.h"
 #include "proto/replication.pb.h"
 #include "sim/harness/run_context.h"
 
 namespace replsim::harness {
 
+// Whether the promotion that made cluster `c` a primary was planned (the old primary demoted
+// and caught up first).
+static bool planned(const RunContext& ctx, uint32_t c) {
+  auto it = ctx.planned_promotion.find(c);
+  return it != ctx.planned_promotion.end() && it->second;
+}
+
 void RunContext::on_wal_committed(NodeId n, Epoch epoch, WalIndex index) {
-  obs.positions.push_back({world.now(), cluster_of[n], n.value, true, epoch.value, index.value});
+  const uint32_t c = cluster_of[n];
+  obs.positions.push_back({world.now(), c, n.value, true, epoch.value, index.value});
   note_commit_time(epoch, index);
+  // A primary may commit (and be demoted) before any sample sees it: its epoch starts here at
+  // the latest, forked where the cluster's storage was.
+  epoch_log.on_primary(world.now(), c, epoch.value, 0, planned(*this, c), &obs.epochs);
+  epoch_log.on_commit(c, epoch.value, index.value);
+  max_epoch = std::max(max_epoch, epoch.value);
 }
 
 void RunContext::on_wal_applied(NodeId n, Epoch epoch, WalIndex index) {
@@ -25,13 +39,8 @@ void RunContext::on_wal_applied(NodeId n, Epoch epoch, WalIndex index) {
   }
   // Applies of the parent epoch still in flight when this cluster was promoted land in its
   // storage before any write of the new epoch (commits are FIFO), so the new epoch forks
-  // after them.
-  if (!obs.epochs.empty()) {
-    EpochStart& e = obs.epochs.back();
-    if (e.primary_cluster == c && e.parent_epoch == epoch.value && index.value > e.fork_index) {
-      e.fork_index = index.value;
-    }
-  }
+  // after them (EpochLog::on_apply). A deposed node's late report is no position.
+  if (lock_holder) epoch_log.on_apply(c, epoch.value, index.value, &obs.epochs);
 }
 
 void RunContext::on_state(NodeId n, const std::string& state) {
@@ -51,6 +60,8 @@ void RunContext::on_reconciled(NodeId n, Epoch epoch, WalIndex guard) {
   }
   const uint32_t c = cluster_of[n];
   catching_up[c] = {epoch.value, head};
+  obs.reconciliations.push_back({world.now(), c, n.value, false, epoch.value, guard.value});
+  epoch_log.on_apply(c, epoch.value, guard.value, &obs.epochs);
   // The sync established the position `guard` without per-entry on_wal_applied calls: a
   // promotion right after it forks the lineage there (not at an older applied index).
   auto& a = applied[c];
@@ -125,25 +136,31 @@ void RunContext::take_samples() {
     }
     if (!snap.primary && s.mode() == "secondary") note_state(c, s.state(), now);
     sample_queue_bounds(c, *n);
-    if (snap.primary && snap.epoch > max_epoch) {
-      // A new epoch: its parent is the previous one, forked where this cluster had applied.
-      auto a = applied.find(c);
-      uint64_t fork = a != applied.end() && a->second.first == max_epoch ? a->second.second : 0;
-      // Entries fetched by merkle-sync are not reported applied one by one: the node's own
+    if (const Store* store = n->store(); store != nullptr && store->last_remote()) {
+      const RemotePosition r = *store->last_remote();
+      epoch_log.on_landed(c, r.epoch.value, r.index.value, &obs.epochs);
+    }
+    if (!snap.primary && snap.epoch != 0 && epoch_log.held(c).first == 0) {
+      // Nothing applied or reconciled reported yet (a secondary activated into the epoch and
+      // not yet streaming): it holds the epoch it follows, up to what it reports.
+      epoch_log.on_apply(c, snap.epoch, snap.index, &obs.epochs);
+    }
+    if (snap.primary) {
+      // A new epoch, whatever its number (a promotion a few ms after another's may get a lower
+      // one): its parent is the epoch this cluster held, forked where it held it. Entries
+      // fetched by merkle-sync are not reported applied one by one: the node's own
       // last_remote_wal (kept across promotion) covers them.
-      fork = std::max(fork, n->last_remote_wal().value);
-      // A former primary promoted again forks from its own head in the parent epoch.
-      if (!obs.epochs.empty() && obs.epochs.back().primary_cluster == c) {
-        uint64_t head = 0;
-        for (const PositionRecord& r : obs.positions) {
-          if (r.committed && r.cluster == c && r.epoch == max_epoch) head = std::max(head, r.index);
-        }
-        fork = std::max(fork, head);
+      // A replicated commit in flight at the promotion lands before the new epoch's first
+      // (commits are FIFO) without an apply report (the secondary role is gone): the store's
+      // remote position has it.
+      uint64_t remote = n->last_remote_wal().value;
+      const Store* store = n->store();
+      if (auto r = store != nullptr ? store->last_remote() : std::nullopt;
+          r && r->epoch.value == epoch_log.held(c).first) {
+        remote = std::max(remote, r->index.value);
       }
-      auto planned = planned_promotion.find(c);
-      bool was_planned = planned != planned_promotion.end() && planned->second;
-      obs.epochs.push_back({now, snap.epoch, c, max_epoch, fork, was_planned});
-      max_epoch = snap.epoch;
+      epoch_log.on_primary(now, c, snap.epoch, remote, planned(*this, c), &obs.epochs);
+      max_epoch = std::max(max_epoch, snap.epoch);
     }
     obs.snapshots.push_back(std::move(snap));
   }

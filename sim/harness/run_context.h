@@ -13,6 +13,7 @@
 #include "engine/cluster/client.h"
 #include "engine/cluster/node.h"
 #include "sim/harness/checkers.h"
+#include "sim/harness/epoch_log.h"
 #include "sim/harness/history.h"
 #include "sim/harness/observations.h"
 #include "sim/harness/runner.h"
@@ -87,6 +88,7 @@ struct RunContext : cluster::NodeObserver {
   uint64_t max_epoch = 0;
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> applied;  // cluster → (epoch, index)
   std::map<uint32_t, bool> planned_promotion;                 // cluster → planned
+  EpochLog epoch_log;  // what each cluster holds; records epoch starts (recording.cc)
   // cluster → (epoch, primary's committed head when its merkle-sync finished): until the
   // cluster has applied that index its state is a mix of synced and older values.
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> catching_up;
