@@ -276,6 +276,59 @@ bool make_header(const std::string& binary, const std::string& file, const Swarm
   return true;
 }
 
+// Runs `todo` (jobs at a time), adding each outcome to *result and, with a journal, appending
+// it there first. Stops starting seeds at the first journal error (returned) and waits for the
+// running ones. `total`: the shard's seed count, for the progress line.
+Status run_seeds(const std::string& binary, const std::string& file, const SwarmPlan& plan,
+                 const std::vector<uint64_t>& todo, size_t total, JournalWriter* journal,
+                 proto::SwarmResult* result) {
+  // The children's summaries and logs; under $TMPDIR when set.
+  std::error_code ec;
+  std::string dir = std::filesystem::temp_directory_path(ec) / "replsim-swarm-XXXXXX";
+  if (ec || mkdtemp(dir.data()) == nullptr) return Status::io_error("mkdtemp failed");
+  proto::SwarmResult header = *result;  // what every journal line repeats
+  header.clear_seeds();
+  const auto start = std::chrono::steady_clock::now();
+  const bool tty = isatty(STDERR_FILENO);
+  std::map<pid_t, uint64_t> running;
+  size_t next = 0;
+  size_t failed = 0;
+  for (const proto::SeedOutcome& s : result->seeds()) failed += !s.passed();
+  Status journal_status = Status::ok();
+  while ((next < todo.size() && journal_status.is_ok()) || !running.empty()) {
+    while (next < todo.size() && running.size() < plan.jobs && journal_status.is_ok()) {
+      const uint64_t seed = todo[next++];
+      const std::string base = dir + "/seed-" + std::to_string(seed);
+      running[spawn(binary, file, seed, base + ".json", base + ".log")] = seed;
+    }
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) break;
+    auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const std::string base = dir + "/seed-" + std::to_string(it->second);
+    proto::SeedOutcome outcome = outcome_of(it->second, status, base + ".json", base + ".log",
+                                            reproduce_command(binary, file, it->second));
+    failed += !outcome.passed();
+    if (!plan.results.empty() && journal_status.is_ok()) {
+      proto::SwarmResult line = header;
+      *line.add_seeds() = outcome;
+      line.set_wall_s(outcome.wall_s());
+      finish_result(&line);
+      journal_status = journal->append(line);
+    }
+    *result->add_seeds() = std::move(outcome);
+    running.erase(it);
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    progress(static_cast<size_t>(result->seeds_size()), total, failed, elapsed, tty);
+  }
+  result->set_wall_s(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  std::filesystem::remove_all(dir);
+  return journal_status;
+}
+
 }  // namespace
 
 int swarm_command(const std::string& binary, const Args& args) {
@@ -296,52 +349,10 @@ int swarm_command(const std::string& binary, const Args& args) {
   for (uint64_t s : seeds) {
     if (!done.count(s)) todo.push_back(s);
   }
-  // The children's summaries and logs; under $TMPDIR when set.
-  std::error_code ec;
-  std::string dir_template = (std::filesystem::temp_directory_path(ec) / "replsim-swarm-XXXXXX");
-  if (ec || mkdtemp(dir_template.data()) == nullptr) return std::perror("mkdtemp"), 2;
-  const std::string dir = dir_template;
-  const auto start = std::chrono::steady_clock::now();
-  const bool tty = isatty(STDERR_FILENO);
-  std::map<pid_t, uint64_t> running;
-  size_t next = 0;
-  size_t failed = 0;
-  Status journal_status = Status::ok();
-  while ((next < todo.size() && journal_status.is_ok()) || !running.empty()) {
-    while (next < todo.size() && running.size() < plan.jobs && journal_status.is_ok()) {
-      const uint64_t seed = todo[next++];
-      const std::string base = dir + "/seed-" + std::to_string(seed);
-      running[spawn(binary, files[0], seed, base + ".json", base + ".log")] = seed;
-    }
-    int status = 0;
-    pid_t pid = waitpid(-1, &status, 0);
-    if (pid < 0) break;
-    auto it = running.find(pid);
-    if (it == running.end()) continue;
-    const std::string base = dir + "/seed-" + std::to_string(it->second);
-    proto::SeedOutcome outcome = outcome_of(it->second, status, base + ".json", base + ".log",
-                                            reproduce_command(binary, files[0], it->second));
-    failed += !outcome.passed();
-    if (!plan.results.empty() && journal_status.is_ok()) {
-      proto::SwarmResult line = result;
-      line.clear_seeds();
-      *line.add_seeds() = outcome;
-      line.set_wall_s(outcome.wall_s());
-      finish_result(&line);
-      journal_status = journal.append(line);
-    }
-    *result.add_seeds() = outcome;
-    running.erase(it);
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    progress(static_cast<size_t>(result.seeds_size()), seeds.size(), failed, elapsed, tty);
-  }
-  result.set_wall_s(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  std::filesystem::remove_all(dir);
-  if (!journal_status.is_ok()) {
-    std::cerr << journal_status.to_string() << " (the swarm stopped; the seeds recorded so far "
-              << "are kept: fix the cause and rerun with --resume)\n";
+  Status ran = run_seeds(binary, files[0], plan, todo, seeds.size(), &journal, &result);
+  if (!ran.is_ok()) {
+    std::cerr << ran.to_string() << " (the swarm stopped; the seeds recorded so far are kept: "
+              << "fix the cause and rerun with --resume)\n";
     return 2;
   }
   finish_result(&result);

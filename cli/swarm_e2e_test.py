@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """End-to-end test of the swarm's CI and scale features through build/bin/replsim.
 
-usage: swarm_e2e_test.py REPLSIM WORK_DIR XMLLINT
+usage: swarm_e2e_test.py REPLSIM WORK_DIR XMLLINT CTEST
 Proves, each with a planted bad case:
   JUnit     `swarm/merge --junit` validates against cli/testdata/junit.xsd (xmllint); a failing
             seed's <failure> names the checker, its message (and first offending event when
             the run has one) and the reproduce command; a crashed run is an <error>; missing
-            seeds are <skipped>; files made invalid on purpose are rejected by the schema.
+            seeds are <skipped>; files made invalid on purpose are rejected by the schema;
+            ctest's own --output-junit file (what `make test` writes) validates too.
   journal   --results appends one line per seed; a killed swarm resumes with --resume and
             ends seed for seed equal (verdict, trace hash) to an uninterrupted swarm; a torn
             last line is dropped and rerun; a corrupt middle line is refused with FILE:LINE;
@@ -24,7 +25,8 @@ import time
 
 import xml.etree.ElementTree as etree
 
-REPLSIM, WORK, XMLLINT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
+REPLSIM, WORK = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+XMLLINT, CTEST = sys.argv[3], sys.argv[4]
 HERE = os.path.dirname(os.path.abspath(__file__))
 TINY = os.path.join(HERE, "testdata", "tiny.textproto")
 SCHEMA = os.path.join(HERE, "testdata", "junit.xsd")
@@ -120,6 +122,17 @@ for what, text in planted.items():
     bad = path("planted.xml")
     open(bad, "w").write(text)
     check(not valid(bad), f"the schema rejects a planted invalid file: {what}")
+
+# ctest's JUnit (make test's build/ctest-junit.xml) from a two-test project, one failing.
+project = path("ctest_project")
+os.makedirs(project)
+open(os.path.join(project, "CTestTestfile.cmake"), "w").write(
+    "add_test(passes /bin/true)\nadd_test(fails /bin/false)\n")
+subprocess.run([CTEST, "--test-dir", project, "--output-junit", path("ctest.xml")],
+               capture_output=True, timeout=60)
+ctest_xml = etree.parse(path("ctest.xml"))
+check(valid(path("ctest.xml")) and len(ctest_xml.findall(".//testcase")) == 2,
+      "ctest --output-junit validates against junit.xsd")
 
 # ---- journal: kill a swarm mid-way, resume, compare with an uninterrupted one ----
 SEEDS = "1..8"
