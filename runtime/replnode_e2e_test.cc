@@ -133,10 +133,16 @@ TEST_F(ReplnodeE2eTest, WriteOnPrimaryIsReadOnSecondaryAcrossASecondaryRestart) 
 
   ASSERT_EQ(call(*a, http::verb::post, "/v1/sys/replication/primary/enable", "", kRoot).status,
             200);
-  ASSERT_EQ(
-      call(*a, http::verb::post, "/v1/auth/userpass/users/alice", R"({"password": "pw"})", kRoot)
-          .status,
-      204);
+  ASSERT_EQ(call(*a, http::verb::put, "/v1/sys/policy/dev",
+                 R"({"policy": "{\"path\": {\"secret/*\": {\"capabilities\": [\"create\", )"
+                 R"(\"read\", \"update\", \"list\"]}}}"})",
+                 kRoot)
+                .status,
+            204);
+  ASSERT_EQ(call(*a, http::verb::post, "/v1/auth/userpass/users/alice",
+                 R"({"password": "pw", "token_policies": ["dev"]})", kRoot)
+                .status,
+            204);
   HttpResult tok = call(*a, http::verb::post, "/v1/sys/replication/primary/secondary-token",
                         R"({"id": "sec-2"})", kRoot);
   ASSERT_EQ(tok.status, 200) << tok.body;

@@ -9,6 +9,7 @@
 // Storage layout (engine paths; "local/" is never replicated, everything else is):
 //   vault/mounts                 the mount table (JSON), replicated config
 //   vault/users/<name>           userpass users: PBKDF2-SHA256 hash + salt + policies
+//   vault/policies/<name>        ACL policies (vault_policy.cc)
 //   m/<mount uuid>/...           a mount's own namespace (its storage view): KV v1 values at
 //                                m/<u>/v/<path>, KV v2 documents at m/<u>/d/<path>, config
 //   local/vault/init             this cluster's init record
@@ -99,6 +100,11 @@ class VaultApi {
   void authenticate(CallPtr c, std::function<void()> k);
   void check_initialized(CallPtr c, std::function<void()> k);
   bool require_root(CallPtr c);
+
+  // ---- policies (vault_policy.cc) ----
+  // Runs `k` when the token may do the request's method on its path (KV routes).
+  void authorize(CallPtr c, std::function<void()> k);
+  void sys_policy(CallPtr c, const std::string& rest, bool acl_form);
 
   // ---- sys (vault_sys.cc) ----
   void sys_health(CallPtr c);

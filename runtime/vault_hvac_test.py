@@ -147,6 +147,62 @@ def check_replication(a, b):
        "enabled both clusters (setup), 400 enabling a secondary as primary")
 
 
+DEV_POLICY = {"path": {"secret/*": {"capabilities": ["create", "read", "update", "delete",
+                                                     "list"]},
+                       "kv1/*": {"capabilities": ["create", "read", "update", "delete", "list"]}}}
+RO_POLICY = {"path": {"secret/data/ro/*": {"capabilities": ["read"]},
+                      "secret/data/ro/hidden": {"capabilities": ["deny"]},
+                      "secret/metadata/*": {"capabilities": ["list"]}}}
+
+
+def check_policies(a, b):
+    c = client(a)
+    c.sys.create_or_update_policy("dev", DEV_POLICY)
+    c.sys.create_or_update_policy("ro", RO_POLICY)
+    assert {"default", "root", "dev", "ro"} <= set(c.sys.list_policies()["data"]["policies"])
+    assert '"secret/data/ro/*"' in c.sys.read_policy("ro")["data"]["rules"]
+    expect_error(hvac.exceptions.InvalidRequest, c.sys.create_or_update_policy, "bad",
+                 'path "secret/*" { capabilities = ["read"] }')
+    expect_error(hvac.exceptions.InvalidRequest, c.sys.create_or_update_policy, "bad",
+                 {"path": {"secret/*": {"capabilities": ["fly"]}}})
+    expect_error(hvac.exceptions.InvalidRequest, c.sys.delete_policy, "root")
+    c.sys.create_or_update_policy("gone", RO_POLICY)
+    c.sys.delete_policy("gone")
+    expect_error(hvac.exceptions.InvalidPath, c.sys.read_policy, "gone")
+    lib.wait_until(lambda: _try(lambda: client(b).sys.read_policy("ro")), 10,
+                   "policies replicated")
+    ok("GET|PUT|DELETE sys/policy/<name>, LIST sys/policy", "JSON policy form, 400 HCL and "
+       "unknown capability, root undeletable, replicated")
+
+
+def check_authorization(a, tokens):
+    c = client(a)
+    c.auth.userpass.create_or_update_user("rita", password="pw3", policies=["ro"])
+    c.auth.userpass.create_or_update_user("dora", password="pw4")  # default policy only
+    c.secrets.kv.v2.create_or_update_secret("ro/k", secret={"a": 1})
+    c.secrets.kv.v2.create_or_update_secret("ro/hidden", secret={"a": 1})
+    rita = client(a, None)
+    rita.auth.userpass.login("rita", "pw3")
+    assert rita.secrets.kv.v2.read_secret_version("ro/k")["data"]["data"] == {"a": 1}
+    assert "k" in rita.secrets.kv.v2.list_secrets("ro")["data"]["keys"]
+    for fn, args in ((rita.secrets.kv.v2.create_or_update_secret, ("ro/k", {"a": 2})),
+                     (rita.secrets.kv.v2.read_secret_version, ("ro/hidden",)),
+                     (rita.secrets.kv.v2.read_secret_version, ("app/db",)),
+                     (rita.sys.list_mounted_secrets_engines, ()),
+                     (rita.sys.enable_secrets_engine, ("kv",)),
+                     (rita.auth.userpass.create_or_update_user, ("mallory", "x")),
+                     (rita.write, ("sys/replication/performance/primary/secondary-token",)),
+                     (rita.write, ("sys/replication/performance/primary/demote",))):
+        e = expect_error(hvac.exceptions.Forbidden, fn, *args)
+        assert e.errors == ["permission denied"], e.errors
+    dora = client(a, None)
+    dora.auth.userpass.login("dora", "pw4")
+    assert dora.auth.token.lookup_self()["data"]["policies"] == ["default"]
+    expect_error(hvac.exceptions.Forbidden, dora.secrets.kv.v2.read_secret_version, "ro/k")
+    ok("(authorization)", "path policies: read granted, write/deny/other paths 403; default "
+       "policy has no KV access; operator routes 403 without root")
+
+
 def check_userpass(a, b):
     c = client(a)
     assert c.sys.enable_auth_method("userpass").status_code == 204
@@ -366,10 +422,12 @@ def main():
     check_sys(a, b, workdir)
     check_mounts(a, b)
     check_replication(a, b)
+    check_policies(a, b)
     tokens = check_userpass(a, b)
     check_tokens(a, b, tokens)
     check_kv2(a, b, tokens)
     check_kv1(a, b, tokens)
+    check_authorization(a, tokens)
     check_errors(a, tokens)
     a.stop()
     b.stop()
