@@ -34,8 +34,8 @@ def expect_error(exc_type, fn, *args, **kwargs):
         fn(*args, **kwargs)
     except exc_type as e:
         if exc_type is not hvac.exceptions.InvalidPath:  # Vault's 404s carry no message
-            assert isinstance(e.errors, list) and e.errors, "errors must be a non-empty list: %r" % (
-                e.errors,)
+            assert isinstance(e.errors, list) and e.errors, (
+                "errors must be a non-empty list: %r" % (e.errors,))
         return e
     raise AssertionError("expected %s from %s" % (exc_type.__name__, fn))
 
@@ -333,8 +333,9 @@ def check_kv2(a, b, tokens):
     ok("LIST secret/metadata/<p>", "one level, folders with '/', app vs apple, 404 when empty")
     ok("GET|POST secret/config", "max_versions, cas_required")
 
-    lib.wait_until(lambda: _try(lambda: cb.secrets.kv.v2.read_secret_version("app/nested/deep/leaf")),
-                   10, "secondary catches up")
+    leaf = "app/nested/deep/leaf"
+    lib.wait_until(lambda: _try(lambda: cb.secrets.kv.v2.read_secret_version(leaf)), 10,
+                   "secondary catches up")
     assert cb.secrets.kv.v2.list_secrets("app")["data"]["keys"] == ["cas", "db", "nested/"]
     # A write on the secondary is forwarded to the primary; its X-Vault-Index reads it back.
     r = b.call("POST", "secret/data/fw/k", token=tokens[2], json={"data": {"via": "secondary"}})
@@ -431,7 +432,8 @@ def main():
     check_errors(a, tokens)
     a.stop()
     b.stop()
-    print("vault_hvac_test: %d route groups checked in %.1f s" % (len(checked), time.time() - start))
+    print("vault_hvac_test: %d route groups checked in %.1f s" %
+          (len(checked), time.time() - start))
 
 
 if __name__ == "__main__":
