@@ -201,6 +201,9 @@ std::string mount_path(std::string p) {
   if (p.empty()) return "";
   if (p.back() != '/') p += '/';
   if (p.find("..") != std::string::npos || p.find("//") != std::string::npos) return "";
+  for (unsigned char ch : p) {
+    if (ch < 0x20 || ch >= 0x7f) return "";  // printable ASCII only
+  }
   return p;
 }
 
