@@ -8,7 +8,9 @@
 #include "runtime/http_api.h"
 #include "runtime/replnode_config.h"
 #include "runtime/test_util.h"
+#include "runtime/vault_api.h"
 #include "runtime/vault_json.h"
+#include "runtime/vault_util.h"
 
 namespace replsim::runtime {
 namespace {
@@ -202,6 +204,43 @@ TEST_F(ReplnodeE2eTest, UnknownRouteAndBadIndexHeaderAreClientErrors) {
       call(*a, http::verb::get, "/v1/secret/data/x", "", kRoot, {"X-Vault-Index", "junk"});
   EXPECT_EQ(bad.status, 400);
   EXPECT_TRUE(bad.json()["errors"].is_array()) << bad.body;
+}
+
+TEST_F(ReplnodeE2eTest, ExpiredTokensAreSweptAndLiveOnesKept) {
+  auto a = make(1);
+  ASSERT_TRUE(a->start().is_ok());
+  ASSERT_TRUE(run_until(
+      io_, [&] { return call(*a, http::verb::get, "/v1/sys/health").status == 200; }, 10000ms));
+  HttpResult shortlived = call(*a, http::verb::post, "/v1/auth/token/create",
+                               R"({"ttl": "1s", "policies": ["default"]})", kRoot);
+  ASSERT_EQ(shortlived.status, 200) << shortlived.body;
+  const std::string dead = str_at(shortlived.json(), {"auth", "client_token"});
+  HttpResult longlived = call(*a, http::verb::post, "/v1/auth/token/create",
+                              R"({"ttl": "1h", "policies": ["default"]})", kRoot);
+  const std::string live = str_at(longlived.json(), {"auth", "client_token"});
+  ASSERT_FALSE(dead.empty());
+  ASSERT_FALSE(live.empty());
+  auto stored = [&](const std::string& token) {
+    auto local = a->node().local_snapshot();
+    return local && local->count(token_storage_path(token)) == 1;
+  };
+  ASSERT_TRUE(stored(dead));
+  run_until(
+      io_, [] { return false; }, 1200ms);
+  size_t deleted = 0;
+  bool done = false;
+  a->vault().sweep_tokens(100, [&](size_t n) {
+    deleted = n;
+    done = true;
+  });
+  ASSERT_TRUE(run_until(
+      io_, [&] { return done; }, 5000ms));
+  EXPECT_EQ(deleted, 1u);
+  EXPECT_FALSE(stored(dead)) << "the expired token's record is gone from storage";
+  EXPECT_TRUE(stored(live));
+  EXPECT_TRUE(stored(kRoot));
+  EXPECT_EQ(call(*a, http::verb::get, "/v1/auth/token/lookup-self", "", live).status, 200);
+  EXPECT_EQ(call(*a, http::verb::get, "/v1/auth/token/lookup-self", "", dead).status, 403);
 }
 
 }  // namespace

@@ -71,6 +71,12 @@ class VaultApi {
   // the VaultApi is destroyed first.
   void handle(VaultRequest request, Respond respond);
 
+  // Deletes expired (and unreadable) token records: checks at most `records_max` of them,
+  // resuming after the last one checked by the previous sweep (wrapping around), so every
+  // record is visited in turn at a bounded cost per sweep. `done(deleted)` when finished;
+  // does nothing (done(0)) while the node is not active.
+  void sweep_tokens(size_t records_max, std::function<void(size_t deleted)> done);
+
   // With a dev root token: writes the init record and the root token once the node is active.
   // `done(true)` once written; `done(false)` when it should be retried later.
   void ensure_dev_init(std::function<void(bool)> done);
@@ -146,6 +152,7 @@ class VaultApi {
   NodeId node_id_;
   VaultOptions options_;
   bool initialized_ = false;  // cached once seen true (init is never undone)
+  std::string sweep_after_;   // sweep_tokens resumes after this record path
   std::map<std::string, std::vector<std::function<void()>>> locks_;
   std::shared_ptr<bool> alive_;
 };
