@@ -206,6 +206,41 @@ TEST_F(ReplnodeE2eTest, UnknownRouteAndBadIndexHeaderAreClientErrors) {
   EXPECT_TRUE(bad.json()["errors"].is_array()) << bad.body;
 }
 
+// Two nodes of one cluster over one storage directory: one takes the HA lock, the other is a
+// standby, and sys/health says so with Vault's codes.
+TEST_F(ReplnodeE2eTest, HealthAnswers429OnAStandbyAnd200OnTheActiveNode) {
+  auto node = [&](uint32_t id) {
+    ReplnodeConfig c;
+    c.node_id = NodeId(id);
+    c.cluster_id = ClusterId(1);
+    c.cluster_nodes = {NodeId(1), NodeId(3)};
+    c.data_dir = dir_.path() + "/shared";
+    c.log_transport_errors = false;
+    c.dev_root_token = kRoot;
+    auto r = Replnode::create(io_, c);
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    return std::move(r.value());
+  };
+  auto a = node(1);
+  auto b = node(3);
+  a->set_peer(NodeId(3), {"127.0.0.1", b->listen_port()});
+  b->set_peer(NodeId(1), {"127.0.0.1", a->listen_port()});
+  ASSERT_TRUE(a->start().is_ok());
+  ASSERT_TRUE(b->start().is_ok());
+  ASSERT_TRUE(run_until(
+      io_, [&] { return a->node().is_active() || b->node().is_active(); }, 10000ms));
+  Replnode& active = a->node().is_active() ? *a : *b;
+  Replnode& standby = a->node().is_active() ? *b : *a;
+  ASSERT_TRUE(run_until(
+      io_, [&] { return call(active, http::verb::get, "/v1/sys/health").status == 200; }, 10000ms));
+  HttpResult h = call(standby, http::verb::get, "/v1/sys/health");
+  EXPECT_EQ(h.status, 429) << h.body;
+  EXPECT_TRUE(h.json().value("standby", false)) << h.body;
+  EXPECT_EQ(call(standby, http::verb::get, "/v1/sys/health?standbyok=true").status, 200);
+  EXPECT_EQ(call(standby, http::verb::get, "/v1/sys/health?standbycode=299").status, 299);
+  EXPECT_FALSE(call(standby, http::verb::get, "/v1/sys/leader").json().value("is_self", true));
+}
+
 TEST_F(ReplnodeE2eTest, ExpiredTokensAreSweptAndLiveOnesKept) {
   auto a = make(1);
   ASSERT_TRUE(a->start().is_ok());
