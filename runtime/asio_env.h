@@ -70,7 +70,6 @@ class AsioEnv final : public Env {
   uint16_t listen_port() const { return transport_.listen_port(); }
   void set_peer(NodeId id, PeerAddress address) { transport_.set_peer(id, std::move(address)); }
   const TransportCounters& transport_counters() const { return transport_.counters(); }
-  size_t transport_partial_frame_bytes() const { return transport_.partial_frame_bytes(); }
   size_t pending_timers() const { return timers_.size(); }
   boost::asio::io_context& io() { return io_; }
   // Runs `fn` later on the io_context thread unless this env is destroyed first.

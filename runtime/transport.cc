@@ -125,50 +125,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                    self->owner_->options_.frame_bytes_max);
       if (!h.is_ok()) return self->refuse(h.status());
       self->frame_ = h.value();
-      self->payload_ = std::string();
+      self->payload_.resize(self->frame_.length);
       self->read_payload();
     });
   }
 
-  // Reads the payload in chunks of payload_chunk_bytes: memory is taken as bytes arrive, not
-  // on the length a header announces, and the bytes of unfinished frames over all connections
-  // stay under partial_frame_bytes_max (a frame that would pass it is refused).
   void read_payload() {
-    const size_t have = payload_.size();
-    if (have < frame_.length) {
-      const size_t want = std::min(owner_->options_.payload_chunk_bytes, frame_.length - have);
-      if (owner_->partial_bytes_ + want > owner_->options_.partial_frame_bytes_max) {
-        owner_->counters_.frames_refused_memory++;
-        return close("refused frame: unfinished frames would hold more than " +
-                     std::to_string(owner_->options_.partial_frame_bytes_max) + " bytes");
-      }
-      owner_->partial_bytes_ += want;
-      partial_bytes_ += want;
-      payload_.resize(have + want);
-      auto self = shared_from_this();
-      asio::async_read(socket_, asio::buffer(payload_.data() + have, want),
-                       [self](const error_code& ec, size_t) {
-                         if (self->owner_ == nullptr) return;
-                         if (ec) return self->close("read: " + ec.message());
-                         self->read_payload();
-                       });
-      return;
-    }
-    release_partial();
-    {
-      auto self = shared_from_this();
+    auto self = shared_from_this();
+    asio::async_read(socket_, asio::buffer(payload_), [self](const error_code& ec, size_t) {
+      if (self->owner_ == nullptr) return;
+      if (ec) return self->close("read: " + ec.message());
       Status s = verify_frame_payload(self->frame_, self->payload_);
       if (!s.is_ok()) return self->refuse(s);
       self->owner_->on_frame(self.get(), self->frame_.from, std::move(self->payload_));
       if (self->owner_ == nullptr) return;  // the receiver destroyed the transport
       self->payload_ = std::string();
       self->read_header();
-    }
-  }
-
-  void release_partial() {
-    if (owner_ != nullptr) owner_->partial_bytes_ -= partial_bytes_;
-    partial_bytes_ = 0;
+    });
   }
 
   void refuse(const Status& s) {
@@ -178,8 +151,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void close(const std::string& why) {
     if (owner_ == nullptr) return;
-    release_partial();
-    payload_ = std::string();
     Transport* owner = owner_;
     owner->counters_.frames_dropped += queue_.size();
     queue_.clear();
@@ -212,7 +183,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<char, kFrameHeaderBytes> header_{};
   FrameHeader frame_;
   std::string payload_;
-  size_t partial_bytes_ = 0;  // of payload_, counted in owner_->partial_bytes_
 
   friend class Transport;
 };

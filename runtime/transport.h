@@ -45,12 +45,6 @@ struct TransportOptions {
   size_t frame_bytes_max = kFrameBytesMaxDefault;
   size_t queue_bytes_max = 64 * 1024 * 1024;
   size_t inbound_connections_max = 1024;
-  // Inbound payloads are read (and memory taken) this many bytes at a time, and the bytes of
-  // unfinished frames over all connections are bounded: a frame that would pass the bound is
-  // refused and its connection closed (8 headers announcing 64 MiB cost nothing until the
-  // bytes come).
-  size_t payload_chunk_bytes = 64 * 1024;
-  size_t partial_frame_bytes_max = 256 * 1024 * 1024;
   TimeUs reconnect_backoff_us = 100 * kUsPerMs;
   bool log_errors = true;  // connection errors and corrupt frames to stderr
 };
@@ -63,7 +57,6 @@ struct TransportCounters {
   uint64_t dials = 0;
   uint64_t dial_failures = 0;
   uint64_t inbound_accepted = 0;
-  uint64_t frames_refused_memory = 0;  // would pass partial_frame_bytes_max
 };
 
 class Connection;
@@ -86,8 +79,6 @@ class Transport {
   void send(NodeId to, std::string payload);
 
   const TransportCounters& counters() const { return counters_; }
-  // Bytes now held by unfinished inbound frames (bounded by partial_frame_bytes_max).
-  size_t partial_frame_bytes() const { return partial_bytes_; }
   const TransportOptions& options() const { return options_; }
 
  private:
@@ -105,7 +96,6 @@ class Transport {
   uint16_t listen_port_ = 0;
   Receiver receiver_;
   TransportCounters counters_;
-  size_t partial_bytes_ = 0;
   std::map<NodeId, std::shared_ptr<Connection>> outbound_;
   std::map<Connection*, std::shared_ptr<Connection>> inbound_;
   std::map<NodeId, Connection*> learned_;  // node → inbound connection it last spoke on
