@@ -219,6 +219,7 @@ Result<std::unique_ptr<Replnode>> Replnode::create(boost::asio::io_context& io,
   http_options.request_timeout_us = c.http_request_timeout_us;
   r->http_ = std::make_unique<HttpApi>(io, *r->vault_, std::move(http_options));
   r->dev_init_timer_ = std::make_unique<boost::asio::steady_timer>(io);
+  r->sweep_timer_ = std::make_unique<boost::asio::steady_timer>(io);
   return r;
 }
 
@@ -227,6 +228,7 @@ Replnode::Replnode(ReplnodeConfig config) : config_(std::move(config)) {}
 Replnode::~Replnode() {
   alive_.reset();
   dev_init_timer_.reset();
+  sweep_timer_.reset();
   http_.reset();
   vault_.reset();
   client_.reset();
@@ -237,7 +239,22 @@ Status Replnode::start() {
   node_->start();
   REPLSIM_RETURN_IF_ERROR(http_->start());
   dev_init_step();
+  sweep_step();
   return Status::ok();
+}
+
+// Expired tokens are deleted every kTokenSweepInterval, kTokenSweepRecordsMax at a time.
+void Replnode::sweep_step() {
+  constexpr auto kTokenSweepInterval = std::chrono::seconds(60);
+  constexpr size_t kTokenSweepRecordsMax = 1000;
+  std::weak_ptr<int> alive = alive_;
+  sweep_timer_->expires_after(kTokenSweepInterval);
+  sweep_timer_->async_wait([this, alive](const boost::system::error_code& ec) {
+    if (ec || alive.expired()) return;
+    vault_->sweep_tokens(kTokenSweepRecordsMax, [this, alive](size_t) {
+      if (!alive.expired()) sweep_step();
+    });
+  });
 }
 
 // With --dev-root-token-id: once the node is active, write the init record and the root

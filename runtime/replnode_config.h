@@ -77,11 +77,13 @@ class Replnode {
   cluster::Node& node() { return *node_; }
   cluster::ApiClient& client() { return *client_; }
   HttpApi& http() { return *http_; }
+  VaultApi& vault() { return *vault_; }
   const ReplnodeConfig& config() const { return config_; }
 
  private:
   explicit Replnode(ReplnodeConfig config);
   void dev_init_step();
+  void sweep_step();
 
   ReplnodeConfig config_;
   std::unique_ptr<AsioEnv> node_env_;
@@ -91,6 +93,7 @@ class Replnode {
   std::unique_ptr<VaultApi> vault_;
   std::unique_ptr<HttpApi> http_;
   std::unique_ptr<boost::asio::steady_timer> dev_init_timer_;
+  std::unique_ptr<boost::asio::steady_timer> sweep_timer_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

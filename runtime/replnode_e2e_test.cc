@@ -8,7 +8,9 @@
 #include "runtime/http_api.h"
 #include "runtime/replnode_config.h"
 #include "runtime/test_util.h"
+#include "runtime/vault_api.h"
 #include "runtime/vault_json.h"
+#include "runtime/vault_util.h"
 
 namespace replsim::runtime {
 namespace {
@@ -133,10 +135,16 @@ TEST_F(ReplnodeE2eTest, WriteOnPrimaryIsReadOnSecondaryAcrossASecondaryRestart) 
 
   ASSERT_EQ(call(*a, http::verb::post, "/v1/sys/replication/primary/enable", "", kRoot).status,
             200);
-  ASSERT_EQ(
-      call(*a, http::verb::post, "/v1/auth/userpass/users/alice", R"({"password": "pw"})", kRoot)
-          .status,
-      204);
+  ASSERT_EQ(call(*a, http::verb::put, "/v1/sys/policy/dev",
+                 R"({"policy": "{\"path\": {\"secret/*\": {\"capabilities\": [\"create\", )"
+                 R"(\"read\", \"update\", \"list\"]}}}"})",
+                 kRoot)
+                .status,
+            204);
+  ASSERT_EQ(call(*a, http::verb::post, "/v1/auth/userpass/users/alice",
+                 R"({"password": "pw", "token_policies": ["dev"]})", kRoot)
+                .status,
+            204);
   HttpResult tok = call(*a, http::verb::post, "/v1/sys/replication/primary/secondary-token",
                         R"({"id": "sec-2"})", kRoot);
   ASSERT_EQ(tok.status, 200) << tok.body;
@@ -196,6 +204,78 @@ TEST_F(ReplnodeE2eTest, UnknownRouteAndBadIndexHeaderAreClientErrors) {
       call(*a, http::verb::get, "/v1/secret/data/x", "", kRoot, {"X-Vault-Index", "junk"});
   EXPECT_EQ(bad.status, 400);
   EXPECT_TRUE(bad.json()["errors"].is_array()) << bad.body;
+}
+
+// Two nodes of one cluster over one storage directory: one takes the HA lock, the other is a
+// standby, and sys/health says so with Vault's codes.
+TEST_F(ReplnodeE2eTest, HealthAnswers429OnAStandbyAnd200OnTheActiveNode) {
+  auto node = [&](uint32_t id) {
+    ReplnodeConfig c;
+    c.node_id = NodeId(id);
+    c.cluster_id = ClusterId(1);
+    c.cluster_nodes = {NodeId(1), NodeId(3)};
+    c.data_dir = dir_.path() + "/shared";
+    c.log_transport_errors = false;
+    c.dev_root_token = kRoot;
+    auto r = Replnode::create(io_, c);
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    return std::move(r.value());
+  };
+  auto a = node(1);
+  auto b = node(3);
+  a->set_peer(NodeId(3), {"127.0.0.1", b->listen_port()});
+  b->set_peer(NodeId(1), {"127.0.0.1", a->listen_port()});
+  ASSERT_TRUE(a->start().is_ok());
+  ASSERT_TRUE(b->start().is_ok());
+  ASSERT_TRUE(run_until(
+      io_, [&] { return a->node().is_active() || b->node().is_active(); }, 10000ms));
+  Replnode& active = a->node().is_active() ? *a : *b;
+  Replnode& standby = a->node().is_active() ? *b : *a;
+  ASSERT_TRUE(run_until(
+      io_, [&] { return call(active, http::verb::get, "/v1/sys/health").status == 200; }, 10000ms));
+  HttpResult h = call(standby, http::verb::get, "/v1/sys/health");
+  EXPECT_EQ(h.status, 429) << h.body;
+  EXPECT_TRUE(h.json().value("standby", false)) << h.body;
+  EXPECT_EQ(call(standby, http::verb::get, "/v1/sys/health?standbyok=true").status, 200);
+  EXPECT_EQ(call(standby, http::verb::get, "/v1/sys/health?standbycode=299").status, 299);
+  EXPECT_FALSE(call(standby, http::verb::get, "/v1/sys/leader").json().value("is_self", true));
+}
+
+TEST_F(ReplnodeE2eTest, ExpiredTokensAreSweptAndLiveOnesKept) {
+  auto a = make(1);
+  ASSERT_TRUE(a->start().is_ok());
+  ASSERT_TRUE(run_until(
+      io_, [&] { return call(*a, http::verb::get, "/v1/sys/health").status == 200; }, 10000ms));
+  HttpResult shortlived = call(*a, http::verb::post, "/v1/auth/token/create",
+                               R"({"ttl": "1s", "policies": ["default"]})", kRoot);
+  ASSERT_EQ(shortlived.status, 200) << shortlived.body;
+  const std::string dead = str_at(shortlived.json(), {"auth", "client_token"});
+  HttpResult longlived = call(*a, http::verb::post, "/v1/auth/token/create",
+                              R"({"ttl": "1h", "policies": ["default"]})", kRoot);
+  const std::string live = str_at(longlived.json(), {"auth", "client_token"});
+  ASSERT_FALSE(dead.empty());
+  ASSERT_FALSE(live.empty());
+  auto stored = [&](const std::string& token) {
+    auto local = a->node().local_snapshot();
+    return local && local->count(token_storage_path(token)) == 1;
+  };
+  ASSERT_TRUE(stored(dead));
+  run_until(
+      io_, [] { return false; }, 1200ms);
+  size_t deleted = 0;
+  bool done = false;
+  a->vault().sweep_tokens(100, [&](size_t n) {
+    deleted = n;
+    done = true;
+  });
+  ASSERT_TRUE(run_until(
+      io_, [&] { return done; }, 5000ms));
+  EXPECT_EQ(deleted, 1u);
+  EXPECT_FALSE(stored(dead)) << "the expired token's record is gone from storage";
+  EXPECT_TRUE(stored(live));
+  EXPECT_TRUE(stored(kRoot));
+  EXPECT_EQ(call(*a, http::verb::get, "/v1/auth/token/lookup-self", "", live).status, 200);
+  EXPECT_EQ(call(*a, http::verb::get, "/v1/auth/token/lookup-self", "", dead).status, 403);
 }
 
 }  // namespace

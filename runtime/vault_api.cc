@@ -234,6 +234,12 @@ void VaultApi::dispatch(CallPtr c) {
       if (p == "sys/mounts" || p.rfind("sys/mounts/", 0) == 0) return sys_mounts(c, p.substr(10));
       if (p == "sys/auth" || p.rfind("sys/auth/", 0) == 0) return sys_auth(c, p.substr(8));
       if (p.rfind("sys/replication/", 0) == 0) return replication(c, p.substr(16));
+      if (p == "sys/policy" || p.rfind("sys/policy/", 0) == 0) {
+        return sys_policy(c, p.substr(10), false);
+      }
+      if (p == "sys/policies/acl" || p.rfind("sys/policies/acl/", 0) == 0) {
+        return sys_policy(c, p.substr(16), true);
+      }
       if (p.rfind("auth/userpass/", 0) == 0) return userpass(c, p.substr(14));
       if (p.rfind("auth/token/", 0) == 0) return token_route(c, p.substr(11));
       if (p.rfind("sys/", 0) == 0 || p.rfind("auth/", 0) == 0) {
@@ -251,7 +257,8 @@ void VaultApi::dispatch(CallPtr c) {
               vault_error(404, {"no handler for route \"" + p + "\". route entry not found."}));
         }
         const std::string rest = p.size() > best.size() ? p.substr(best.size()) : "";
-        kv(c, best, mounts[best], rest);
+        const Json entry = mounts[best];
+        authorize(c, [this, c, best, entry, rest] { kv(c, best, entry, rest); });
       });
     });
   });

@@ -9,6 +9,7 @@
 // Storage layout (engine paths; "local/" is never replicated, everything else is):
 //   vault/mounts                 the mount table (JSON), replicated config
 //   vault/users/<name>           userpass users: PBKDF2-SHA256 hash + salt + policies
+//   vault/policies/<name>        ACL policies (vault_policy.cc)
 //   m/<mount uuid>/...           a mount's own namespace (its storage view): KV v1 values at
 //                                m/<u>/v/<path>, KV v2 documents at m/<u>/d/<path>, config
 //   local/vault/init             this cluster's init record
@@ -70,6 +71,12 @@ class VaultApi {
   // the VaultApi is destroyed first.
   void handle(VaultRequest request, Respond respond);
 
+  // Deletes expired (and unreadable) token records: checks at most `records_max` of them,
+  // resuming after the last one checked by the previous sweep (wrapping around), so every
+  // record is visited in turn at a bounded cost per sweep. `done(deleted)` when finished;
+  // does nothing (done(0)) while the node is not active.
+  void sweep_tokens(size_t records_max, std::function<void(size_t deleted)> done);
+
   // With a dev root token: writes the init record and the root token once the node is active.
   // `done(true)` once written; `done(false)` when it should be retried later.
   void ensure_dev_init(std::function<void(bool)> done);
@@ -99,6 +106,11 @@ class VaultApi {
   void authenticate(CallPtr c, std::function<void()> k);
   void check_initialized(CallPtr c, std::function<void()> k);
   bool require_root(CallPtr c);
+
+  // ---- policies (vault_policy.cc) ----
+  // Runs `k` when the token may do the request's method on its path (KV routes).
+  void authorize(CallPtr c, std::function<void()> k);
+  void sys_policy(CallPtr c, const std::string& rest, bool acl_form);
 
   // ---- sys (vault_sys.cc) ----
   void sys_health(CallPtr c);
@@ -140,6 +152,7 @@ class VaultApi {
   NodeId node_id_;
   VaultOptions options_;
   bool initialized_ = false;  // cached once seen true (init is never undone)
+  std::string sweep_after_;   // sweep_tokens resumes after this record path
   std::map<std::string, std::vector<std::function<void()>>> locks_;
   std::shared_ptr<bool> alive_;
 };

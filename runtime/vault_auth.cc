@@ -211,6 +211,41 @@ void VaultApi::userpass_login(CallPtr c, const std::string& user_in) {
       });
 }
 
+void VaultApi::sweep_tokens(size_t records_max, std::function<void(size_t)> done) {
+  if (!node_.is_active()) return done(0);
+  auto c = std::make_shared<Call>();
+  c->api = this;
+  c->alive = alive_;
+  auto deleted = std::make_shared<size_t>(0);
+  c->respond = [done, deleted](VaultResponse) { done(*deleted); };
+  list(c, std::string(kTokensPrefix),
+       [this, c, records_max, deleted](std::vector<std::string> all) {
+         auto start = std::upper_bound(all.begin(), all.end(), sweep_after_);
+         if (start == all.end()) start = all.begin();  // wrap around
+         auto batch = std::make_shared<std::vector<std::string>>(
+             start, start + std::min<size_t>(records_max, all.end() - start));
+         if (!batch->empty()) sweep_after_ = batch->back();
+         auto step = std::make_shared<std::function<void(size_t)>>();
+         std::weak_ptr<std::function<void(size_t)>> weak_step = step;
+         *step = [this, c, batch, deleted, weak_step](size_t i) {
+           if (i == batch->size()) return c->answer(vault_no_content());
+           const std::string path = (*batch)[i];
+           get(c, path, Freshness::kLocal,
+               [this, c, path, deleted, i, step = weak_step.lock()](std::optional<std::string> v) {
+                 auto record = v ? parse_json_object(*v) : Result<Json>(Status::not_found(""));
+                 const int64_t expire_us =
+                     record.is_ok() ? record.value().value("expire_us", int64_t{0}) : -1;
+                 if (!v || (expire_us != -1 && (expire_us == 0 || expire_us > wall_now_us()))) {
+                   return (*step)(i + 1);
+                 }
+                 (*deleted)++;  // expired, or unreadable (sealed under a replaced keyring)
+                 del(c, path, [step, i] { (*step)(i + 1); });
+               });
+         };
+         (*step)(0);
+       });
+}
+
 void VaultApi::token_renew(CallPtr c) {
   auto increment = json_opt_duration_s(c->body, "increment");
   if (!increment.is_ok()) return c->answer(vault_error(400, {increment.status().message()}));

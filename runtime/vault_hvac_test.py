@@ -34,8 +34,8 @@ def expect_error(exc_type, fn, *args, **kwargs):
         fn(*args, **kwargs)
     except exc_type as e:
         if exc_type is not hvac.exceptions.InvalidPath:  # Vault's 404s carry no message
-            assert isinstance(e.errors, list) and e.errors, "errors must be a non-empty list: %r" % (
-                e.errors,)
+            assert isinstance(e.errors, list) and e.errors, (
+                "errors must be a non-empty list: %r" % (e.errors,))
         return e
     raise AssertionError("expected %s from %s" % (exc_type.__name__, fn))
 
@@ -138,6 +138,9 @@ def check_replication(a, b):
                  "sys/replication/performance/primary/secondary-token")
     expect_error(hvac.exceptions.InvalidRequest, client(b).write,
                  "sys/replication/performance/primary/enable")
+    e = expect_error(hvac.exceptions.InvalidRequest, client(a).write,
+                     "sys/replication/performance/primary/revoke-secondary", id="dc2")
+    assert "not supported" in e.errors[0], e.errors
     ok("GET sys/replication/status", "dr + performance, unauthenticated, both clusters")
     ok("GET sys/replication/performance/status", "primary: running, known_secondaries, "
        "secondaries[], merkle_root; secondary: connection_state ready, secondary_id")
@@ -145,6 +148,66 @@ def check_replication(a, b):
        "short alias, 400 without id")
     ok("PUT sys/replication/performance/{primary/enable,secondary/enable}",
        "enabled both clusters (setup), 400 enabling a secondary as primary")
+    ok("PUT sys/replication/performance/primary/revoke-secondary", "400 not supported (honest)")
+
+
+DEV_POLICY = {"path": {"secret/*": {"capabilities": ["create", "read", "update", "delete",
+                                                     "list"]},
+                       "kv1/*": {"capabilities": ["create", "read", "update", "delete", "list"]}}}
+RO_POLICY = {"path": {"secret/data/ro/*": {"capabilities": ["read"]},
+                      "secret/data/ro/hidden": {"capabilities": ["deny"]},
+                      "secret/metadata/*": {"capabilities": ["list"]}}}
+
+
+def check_policies(a, b):
+    c = client(a)
+    c.sys.create_or_update_policy("dev", DEV_POLICY)
+    c.sys.create_or_update_policy("ro", RO_POLICY)
+    assert {"default", "root", "dev", "ro"} <= set(c.sys.list_policies()["data"]["policies"])
+    assert '"secret/data/ro/*"' in c.sys.read_policy("ro")["data"]["rules"]
+    expect_error(hvac.exceptions.InvalidRequest, c.sys.create_or_update_policy, "bad",
+                 'path "secret/*" { capabilities = ["read"] }')
+    expect_error(hvac.exceptions.InvalidRequest, c.sys.create_or_update_policy, "bad",
+                 {"path": {"secret/*": {"capabilities": ["fly"]}}})
+    expect_error(hvac.exceptions.InvalidRequest, c.sys.delete_policy, "root")
+    c.sys.create_or_update_policy("gone", RO_POLICY)
+    c.sys.delete_policy("gone")
+    expect_error(hvac.exceptions.InvalidPath, c.sys.read_policy, "gone")
+    acl = a.call("GET", "sys/policies/acl/ro").json()["data"]
+    assert acl["name"] == "ro" and '"secret/metadata/*"' in acl["policy"], acl
+    assert "ro" in a.call("LIST", "sys/policies/acl").json()["data"]["keys"]
+    lib.wait_until(lambda: _try(lambda: client(b).sys.read_policy("ro")), 10,
+                   "policies replicated")
+    ok("GET|PUT|DELETE sys/policy/<name>, sys/policies/acl/<name>, LIST", "JSON policy form, "
+       "400 HCL and unknown capability, root undeletable, replicated")
+
+
+def check_authorization(a, tokens):
+    c = client(a)
+    c.auth.userpass.create_or_update_user("rita", password="pw3", policies=["ro"])
+    c.auth.userpass.create_or_update_user("dora", password="pw4")  # default policy only
+    c.secrets.kv.v2.create_or_update_secret("ro/k", secret={"a": 1})
+    c.secrets.kv.v2.create_or_update_secret("ro/hidden", secret={"a": 1})
+    rita = client(a, None)
+    rita.auth.userpass.login("rita", "pw3")
+    assert rita.secrets.kv.v2.read_secret_version("ro/k")["data"]["data"] == {"a": 1}
+    assert "k" in rita.secrets.kv.v2.list_secrets("ro")["data"]["keys"]
+    for fn, args in ((rita.secrets.kv.v2.create_or_update_secret, ("ro/k", {"a": 2})),
+                     (rita.secrets.kv.v2.read_secret_version, ("ro/hidden",)),
+                     (rita.secrets.kv.v2.read_secret_version, ("app/db",)),
+                     (rita.sys.list_mounted_secrets_engines, ()),
+                     (rita.sys.enable_secrets_engine, ("kv",)),
+                     (rita.auth.userpass.create_or_update_user, ("mallory", "x")),
+                     (rita.write, ("sys/replication/performance/primary/secondary-token",)),
+                     (rita.write, ("sys/replication/performance/primary/demote",))):
+        e = expect_error(hvac.exceptions.Forbidden, fn, *args)
+        assert e.errors == ["permission denied"], e.errors
+    dora = client(a, None)
+    dora.auth.userpass.login("dora", "pw4")
+    assert dora.auth.token.lookup_self()["data"]["policies"] == ["default"]
+    expect_error(hvac.exceptions.Forbidden, dora.secrets.kv.v2.read_secret_version, "ro/k")
+    ok("(authorization)", "path policies: read granted, write/deny/other paths 403; default "
+       "policy has no KV access; operator routes 403 without root")
 
 
 def check_userpass(a, b):
@@ -155,6 +218,11 @@ def check_userpass(a, b):
     c.auth.userpass.create_or_update_user("bob", password="pw2")
     assert sorted(c.auth.userpass.list_user()["data"]["keys"]) == ["alice", "bob"]
     assert c.auth.userpass.read_user("alice")["data"]["policies"] == ["dev"]
+    r = a.call("POST", "auth/userpass/users/bob/password", json={"password": "pw2b"})
+    assert r.status_code == 204, r.text
+    client(a, None).auth.userpass.login("bob", "pw2b")
+    expect_error(hvac.exceptions.InvalidRequest, client(a, None).auth.userpass.login, "bob",
+                 "pw2")
     c.auth.userpass.delete_user("bob")
     assert c.auth.userpass.list_user()["data"]["keys"] == ["alice"]
     expect_error(hvac.exceptions.InvalidRequest, c.auth.userpass.create_or_update_user, "eve",
@@ -177,7 +245,8 @@ def check_userpass(a, b):
         assert u.is_authenticated()
         tokens[n.node_id] = auth["client_token"]
         expect_error(hvac.exceptions.InvalidRequest, u.auth.userpass.login, "alice", "wrong")
-    ok("POST auth/userpass/users/<u>", "create, update, 400 empty password, 403 without token")
+    ok("POST auth/userpass/users/<u>[/password]", "create, update, password change, 400 empty "
+       "password, 403 without token")
     ok("GET|LIST|DELETE auth/userpass/users[/<u>]", "read policies, list keys, delete")
     ok("POST auth/userpass/login/<u>", "auth.{client_token,accessor,policies,token_policies,"
        "lease_duration,renewable} on both clusters, 400 bad password")
@@ -277,8 +346,9 @@ def check_kv2(a, b, tokens):
     ok("LIST secret/metadata/<p>", "one level, folders with '/', app vs apple, 404 when empty")
     ok("GET|POST secret/config", "max_versions, cas_required")
 
-    lib.wait_until(lambda: _try(lambda: cb.secrets.kv.v2.read_secret_version("app/nested/deep/leaf")),
-                   10, "secondary catches up")
+    leaf = "app/nested/deep/leaf"
+    lib.wait_until(lambda: _try(lambda: cb.secrets.kv.v2.read_secret_version(leaf)), 10,
+                   "secondary catches up")
     assert cb.secrets.kv.v2.list_secrets("app")["data"]["keys"] == ["cas", "db", "nested/"]
     # A write on the secondary is forwarded to the primary; its X-Vault-Index reads it back.
     r = b.call("POST", "secret/data/fw/k", token=tokens[2], json={"data": {"via": "secondary"}})
@@ -358,6 +428,32 @@ def check_errors(a, tokens):
        "all {\"errors\":[...]}")
 
 
+def check_failover(a, b):
+    """Planned failover through the API: demote the primary, promote the secondary, point
+    the old primary at the new one with update-primary; a write on the new primary is read on
+    the old one."""
+    client(a).write("sys/replication/performance/primary/demote")
+    client(b).write("sys/replication/performance/secondary/promote")
+    mode = client(b).read("sys/replication/performance/status")["data"]["mode"]
+    assert mode == "primary", mode
+    token = client(b).write("sys/replication/performance/primary/secondary-token",
+                            id="dc1")["wrap_info"]["token"]
+    client(a).write("sys/replication/performance/secondary/update-primary", token=token)
+
+    def following():
+        s = client(a).read("sys/replication/performance/status")["data"]
+        return s["mode"] == "secondary" and s["state"] == "stream-wals"
+
+    lib.wait_until(following, 20, "old primary follows the new one")
+    w = b.call("POST", "secret/data/after/failover", json={"data": {"v": 1}})
+    assert w.status_code == 200, w.text
+    r = a.call("GET", "secret/data/after/failover", headers={"X-Vault-Index": w.headers[
+        "X-Vault-Index"]})
+    assert r.status_code == 200 and r.json()["data"]["data"] == {"v": 1}, r.text
+    ok("PUT .../primary/demote, .../secondary/promote, .../secondary/update-primary",
+       "planned failover: roles swap, a write on the new primary is read on the old one")
+
+
 def main():
     binary, workdir = sys.argv[1], lib.fresh_dir(sys.argv[2])
     signal.alarm(240)  # the whole run is bounded
@@ -366,14 +462,18 @@ def main():
     check_sys(a, b, workdir)
     check_mounts(a, b)
     check_replication(a, b)
+    check_policies(a, b)
     tokens = check_userpass(a, b)
     check_tokens(a, b, tokens)
     check_kv2(a, b, tokens)
     check_kv1(a, b, tokens)
+    check_authorization(a, tokens)
     check_errors(a, tokens)
+    check_failover(a, b)
     a.stop()
     b.stop()
-    print("vault_hvac_test: %d route groups checked in %.1f s" % (len(checked), time.time() - start))
+    print("vault_hvac_test: %d route groups checked in %.1f s" %
+          (len(checked), time.time() - start))
 
 
 if __name__ == "__main__":

@@ -159,6 +159,10 @@ Result<std::optional<Json>> json_opt_object(const Json& o, const char* key) {
   return std::optional<Json>(*it);
 }
 
-std::string json_text(const Json& value) { return value.dump() + "\n"; }
+std::string json_text(const Json& value) {
+  // A request path with bytes that are not UTF-8 may be echoed in an answer: replaced (U+FFFD)
+  // rather than thrown.
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
 
 }  // namespace replsim::runtime

@@ -78,7 +78,12 @@ void VaultApi::sys_health(CallPtr c) {
     if (c->req.method == "HEAD") r.body.clear();
     c->answer(std::move(r));
   };
-  if (initialized_ || !node_.is_active()) return answer(initialized_);
+  // A standby cannot read the cluster's init record (its reads go to the active node, which
+  // does not take the standby's word for the client); with a dev root token the cluster is
+  // initialized by whichever node is active.
+  if (initialized_ || !node_.is_active()) {
+    return answer(initialized_ || !options_.dev_root_token.empty());
+  }
   get(c, std::string(kInitPath), Freshness::kLocal, [this, answer](std::optional<std::string> v) {
     if (v) initialized_ = true;
     answer(v.has_value());
@@ -102,7 +107,12 @@ void VaultApi::sys_seal_status(CallPtr c) {
                                {"cluster_name", cluster_name(node_)},
                                {"cluster_id", std::to_string(node_.cluster_id().value)}}));
   };
-  if (initialized_ || !node_.is_active()) return answer(initialized_);
+  // A standby cannot read the cluster's init record (its reads go to the active node, which
+  // does not take the standby's word for the client); with a dev root token the cluster is
+  // initialized by whichever node is active.
+  if (initialized_ || !node_.is_active()) {
+    return answer(initialized_ || !options_.dev_root_token.empty());
+  }
   get(c, std::string(kInitPath), Freshness::kLocal, [this, answer](std::optional<std::string> v) {
     if (v) initialized_ = true;
     answer(v.has_value());
@@ -201,6 +211,9 @@ std::string mount_path(std::string p) {
   if (p.empty()) return "";
   if (p.back() != '/') p += '/';
   if (p.find("..") != std::string::npos || p.find("//") != std::string::npos) return "";
+  for (unsigned char ch : p) {
+    if (ch < 0x20 || ch >= 0x7f) return "";  // printable ASCII only
+  }
   return p;
 }
 

@@ -75,6 +75,10 @@ class Node:
         end = time.time() + timeout_s
         last = None
         while time.time() < end:
+            if self.proc.poll() is not None:
+                with open(self.log_path) as f:
+                    raise AssertionError("node %d exited (%s): %s" %
+                                         (self.node_id, self.proc.returncode, f.read()[-2000:]))
             try:
                 last = requests.get(self.addr + "/v1/sys/health", timeout=2).status_code
                 if last in want:
