@@ -29,7 +29,6 @@ demo: build
 # $(BUILD_DIR)/ctest-junit.xml (ctest writes it relative to the build directory).
 test: build
 	ctest --test-dir $(BUILD_DIR) -L 'unit|property|scenario' --output-on-failure -j $(JOBS) --output-junit ctest-junit.xml
-	@$(MAKE) --no-print-directory sanitize
 
 # Longer runs: slow tests and 20x the property cases, from a fresh random RapidCheck seed.
 soak: build
@@ -70,7 +69,8 @@ fuzz-seeds: fuzz-build
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_seeds
 	$(FUZZ_DIR)/bin/fuzz_seeds fuzz/corpus .
 
-# Part of `make test`: under ASan + UBSan, the unit tests, the scenario library at seed 1, and
+# Run by hand or in CI beside `make test` (not yet part of it: its end-to-end cost after the
+# merges is unmeasured; see docs/fuzzing.md). Under ASan + UBSan, the unit tests, the scenario library at seed 1, and
 # each fuzz target over its corpus plus 10 s of fresh inputs.
 sanitize: fuzz-build
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target sanitize_build

@@ -8,8 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/aries/log_record.h"
+#include "engine//aries/log_record.h"
 #include "engine/aries/page_frame.h"
+#include "engine/base/crc32c.h"
 #include "engine/merkle/hash.h"
 #include "fuzz/fuzz_util.h"
 
@@ -22,7 +23,7 @@ void fix_record(std::string* log, size_t offset, uint64_t lsn) {
   const uint32_t len = peek_record_length(std::string_view(*log).substr(offset));
   if (len < 16 || len > log->size() - offset) return;
   std::memcpy(&(*log)[offset + 8], &lsn, 8);  // the LSN field: where it was read
-  const uint32_t crc = merkle::crc32c(std::string_view(*log).substr(offset + 8, len - 8));
+  const uint32_t crc = crc32c::value(std::string_view(*log).substr(offset + 8, len - 8));
   std::memcpy(&(*log)[offset + 4], &crc, 4);
 }
 
@@ -33,7 +34,7 @@ void fuzz_log(std::string log, uint64_t base_lsn, bool fix) {
     if (fix) fix_record(&log, offset, lsn);
     const std::string_view rest = std::string_view(log).substr(offset);
     LogRecord rec;
-    const size_t n = decode_record(rest, lsn, &rec);
+    const size_t n = decode_record(rest, Lsn(lsn), &rec);
     if (n == 0) return;  // restart stops the log here (torn or corrupt tail)
     FUZZ_CHECK(n <= rest.size(), "record past the end of its input");
     FUZZ_CHECK(encode_record(rec) == rest.substr(0, n), "an accepted record does not re-encode");
@@ -49,11 +50,11 @@ void fix_frame(std::string* frame) {
   std::memcpy(&chunk_bytes, frame->data() + 52, 4);
   if (chunk_bytes <= frame->size() - kFrameHeaderBytes) {
     const uint32_t crc =
-        merkle::crc32c(std::string_view(*frame).substr(kFrameHeaderBytes, chunk_bytes));
+        crc32c::value(std::string_view(*frame).substr(kFrameHeaderBytes, chunk_bytes));
     std::memcpy(&(*frame)[56], &crc, 4);
     std::memcpy(&(*frame)[48], &crc, 4);
   }
-  const uint32_t crc = merkle::crc32c(std::string_view(*frame).substr(8, kFrameHeaderBytes - 8));
+  const uint32_t crc = crc32c::value(std::string_view(*frame).substr(8, kFrameHeaderBytes - 8));
   std::memcpy(&(*frame)[4], &crc, 4);
 }
 
@@ -76,9 +77,8 @@ void fuzz_page(Input& in, bool fix) {
   std::vector<merkle::LeafEntry> entries;
   if (decode_page(views, shape, &primary, &entries) != FrameState::kValid) return;
   FUZZ_CHECK(entries.size() == primary.count, "entry count");
-  const std::vector<std::string> again = encode_page(primary.page, primary.page_lsn, entries,
-                                                     primary.hash, frame_bytes,
-                                                     primary.extent_start);
+  const std::vector<std::string> again = encode_page(
+      primary.page, primary.page_lsn, entries, primary.hash, frame_bytes, primary.extent_start);
   FUZZ_CHECK(again.size() == frames.size(), "an accepted image re-encodes to other parts");
   for (size_t i = 0; i < again.size(); ++i) {
     FUZZ_CHECK(again[i] == std::string_view(frames[i]).substr(0, again[i].size()),

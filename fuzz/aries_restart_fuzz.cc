@@ -14,9 +14,10 @@
 #include <memory>
 #include <string>
 
-#include "engine/aries/codec.h"
+#include "engine//base/coding.h"
 #include "engine/aries/log_record.h"
 #include "engine/aries/page_frame.h"
+#include "engine/base/crc32c.h"
 #include "fuzz/fuzz_util.h"
 #include "sim/disk.h"
 #include "sim/disk_env.h"
@@ -32,7 +33,7 @@ using aries::testing::ModelStorage;
 // the fuzzer reaches the checks behind them.
 void fix_checksums(const std::string& name, std::string* bytes) {
   auto crc_at = [&](size_t crc_off, size_t from, size_t n) {
-    const uint32_t crc = merkle::crc32c(std::string_view(*bytes).substr(from, n));
+    const uint32_t crc = crc32c::value(std::string_view(*bytes).substr(from, n));
     std::memcpy(&(*bytes)[crc_off], &crc, 4);
   };
   const size_t dot = name.rfind('.');

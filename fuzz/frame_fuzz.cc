@@ -5,8 +5,8 @@
 // the bytes it was read from.
 #include <string>
 
-#include "engine/wal/coding.h"
-#include "engine/wal/crc32c.h"
+#include "engine/base/coding.h"
+#include "engine/base/crc32c.h"
 #include "fuzz/fuzz_util.h"
 #include "runtime/frame.h"
 

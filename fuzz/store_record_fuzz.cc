@@ -6,9 +6,9 @@
 // to the same record; an accepted snapshot header re-encodes to exactly its payload.
 #include <string>
 
+#include "engine/base/coding.h"
+#include "engine/base/crc32c.h"
 #include "engine/storage/record.h"
-#include "engine/wal/coding.h"
-#include "engine/wal/crc32c.h"
 #include "fuzz/fuzz_util.h"
 
 namespace replsim::fuzz {

@@ -7,10 +7,10 @@
 #include <optional>
 #include <string>
 
+#include "engine/base/coding.h"
+#include "engine/base/crc32c.h"
 #include "engine/storage/record.h"
 #include "engine/storage/store.h"
-#include "engine/wal/coding.h"
-#include "engine/wal/crc32c.h"
 #include "fuzz/fuzz_util.h"
 #include "sim/disk.h"
 #include "sim/disk_env.h"

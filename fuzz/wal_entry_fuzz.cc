@@ -4,7 +4,7 @@
 // that decode to the same entry, of the size wal_entry_encoded_bytes() predicts.
 #include <string>
 
-#include "engine/wal/crc32c.h"
+#include "engine/base/crc32c.h"
 #include "engine/wal/wal_entry.h"
 #include "fuzz/fuzz_util.h"
 

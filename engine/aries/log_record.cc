@@ -137,7 +137,7 @@ size_t decode_record(std::string_view bytes, Lsn lsn, LogRecord* out) {
     return 0;
   }
   // LSN 0 means "no LSN" (log_manager.h): no record is ever written there.
-  if (out->lsn != lsn || lsn == 0 || type < 1 || type > 6) return 0;
+  if (out->lsn != lsn || lsn == Lsn{} || type < 1 || type > 6) return 0;
   out->type = static_cast<RecordType>(type);
   if (!decode_payload(&r, out) || r.consumed() != len - 8) return 0;
   return len;
