@@ -5,9 +5,9 @@
 
 #include "engine/cluster/node_impl.h"
 #include "engine/replication/credentials.h"
+#include "engine/replication/epoch.h"
 #include "engine/replication/epochs.h"
 #include "engine/replication/modes.h"
-#include "engine/replication/epoch.h"
 
 namespace replsim::cluster {
 

@@ -4,8 +4,8 @@
 
 #include "engine/cluster/node_impl.h"
 #include "engine/replication/envelope.h"
-#include "engine/storage/limits.h"
 #include "engine/replication/epoch.h"
+#include "engine/storage/limits.h"
 
 namespace replsim::cluster {
 
