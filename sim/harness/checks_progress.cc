@@ -1,4 +1,4 @@
-// Checkers 10 and 12 of DESIGN.md §4: no merkle loop, and availability with leader stability.
+// Checkers 10 and 12 of docs/design.md §4: no merkle loop, and availability with leader stability.
 //
 // merkle_loop: a secondary that enters merkle-sync twice without reaching stream-wals in
 // between loops (Vault's documented merkle-sync loop), unless a fault or an operator action

@@ -1,4 +1,4 @@
-// Checker 9 of DESIGN.md §4: a read that requires an index state (epoch, index) is answered
+// Checker 9 of docs/design.md §4: a read that requires an index state (epoch, index) is answered
 // from a state at or after that position in the primary lineage, or refused ("not yet") —
 // never from a state of another branch or from before the position.
 //

@@ -3,7 +3,7 @@
 // between operations) or open loop (Poisson arrivals, bounded outstanding), with Zipf key
 // choice, and records every invocation and completion in the History.
 //
-// Cross-cluster token use: tokens are local to the cluster that minted them (DESIGN.md §1), so
+// Cross-cluster token use: tokens are local to the cluster that minted them (docs/design.md §1), so
 // a quarter of the token uses present a token another client minted on another cluster (when
 // one exists). The History records the token used; local_stays_local fails if one is accepted,
 // and counts the refusals (so "a foreign token is refused" is checked, not vacuous).
